@@ -1,1 +1,9 @@
-return 0;
+using System.CommandLine;
+using OnnxLlm.Cli;
+
+var root = new RootCommand("onnxllm: export Hugging Face Qwen2 / Qwen2.5 checkpoints to ONNX and run them, with no Python.")
+{
+    ExportCommand.Create(),
+    ScoreCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -50,6 +50,18 @@ public sealed record Qwen2Config
     /// <summary>Beginning-of-sequence token id, when the config names one.</summary>
     [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
 
+    /// <summary>End-of-sequence token id(s) as config.json states them (a number or an array).</summary>
+    [JsonPropertyName("eos_token_id")] public JsonElement? EosTokenIdRaw { get; init; }
+
+    /// <summary>End-of-sequence token ids from config.json (generation_config.json, when present, takes precedence).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> EosTokenIds => EosTokenIdRaw switch
+    {
+        { ValueKind: JsonValueKind.Number } v => [v.GetInt32()],
+        { ValueKind: JsonValueKind.Array } a => a.EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+        _ => [],
+    };
+
     /// <summary>Whether sliding-window attention is on (not supported by the exporter).</summary>
     [JsonPropertyName("use_sliding_window")] public bool UseSlidingWindow { get; init; }
 

@@ -1,0 +1,28 @@
+using OnnxLlm.Export.Precision;
+
+namespace OnnxLlm.Export.Exporting;
+
+/// <summary>What to export and where.</summary>
+public sealed record ExportOptions
+{
+    /// <summary>The Hugging Face checkpoint folder (config.json, safetensors, tokenizer files).</summary>
+    public required string InputDirectory { get; init; }
+
+    /// <summary>The model folder to create.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Weight and activation precision; fp16 by default.</summary>
+    public ExportPrecision Precision { get; init; } = ExportPrecision.Fp16;
+
+    /// <summary>The runtime the graph is shaped for.</summary>
+    public ExportTarget Target { get; init; } = ExportTarget.Cpu;
+
+    /// <summary>Replace an existing output folder instead of refusing.</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Longest sequence (prompt + output) the model folder supports; defaults to the config's
+    /// max_position_embeddings. Smaller values shrink the rotary tables and the KV buffers callers allocate.
+    /// </summary>
+    public int? MaxLength { get; init; }
+}

@@ -1,0 +1,11 @@
+namespace OnnxLlm.Export.Precision;
+
+/// <summary>The numeric precision of an exported model's weights, activations and KV cache.</summary>
+public enum ExportPrecision
+{
+    /// <summary>IEEE half precision (the default): half the size of fp32; bf16 values beyond fp16's range are clamped and counted.</summary>
+    Fp16,
+
+    /// <summary>IEEE single precision: exact for bf16 checkpoints, twice the size of fp16.</summary>
+    Fp32,
+}

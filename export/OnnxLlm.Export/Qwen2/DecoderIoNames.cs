@@ -1,0 +1,38 @@
+namespace OnnxLlm.Export.Qwen2;
+
+/// <summary>Input and output names of exported decoders, as ONNX Runtime GenAI names them.</summary>
+public static class DecoderIoNames
+{
+    /// <summary>Token ids, int64 [batch, sequence].</summary>
+    public const string InputIds = "input_ids";
+
+    /// <summary>1 for every token of the whole sequence so far (past + new), int64 [batch, total].</summary>
+    public const string AttentionMask = "attention_mask";
+
+    /// <summary>Logits of every new position, float32 [batch, sequence, vocab].</summary>
+    public const string Logits = "logits";
+
+    /// <summary>Name template of the past key inputs (one per layer).</summary>
+    public const string PastKeyTemplate = "past_key_values.%d.key";
+
+    /// <summary>Name template of the past value inputs (one per layer).</summary>
+    public const string PastValueTemplate = "past_key_values.%d.value";
+
+    /// <summary>Name template of the present key outputs (one per layer).</summary>
+    public const string PresentKeyTemplate = "present.%d.key";
+
+    /// <summary>Name template of the present value outputs (one per layer).</summary>
+    public const string PresentValueTemplate = "present.%d.value";
+
+    /// <summary>The past key input of layer <paramref name="layer"/>.</summary>
+    public static string PastKey(int layer) => $"past_key_values.{layer}.key";
+
+    /// <summary>The past value input of layer <paramref name="layer"/>.</summary>
+    public static string PastValue(int layer) => $"past_key_values.{layer}.value";
+
+    /// <summary>The present key output of layer <paramref name="layer"/>.</summary>
+    public static string PresentKey(int layer) => $"present.{layer}.key";
+
+    /// <summary>The present value output of layer <paramref name="layer"/>.</summary>
+    public static string PresentValue(int layer) => $"present.{layer}.value";
+}

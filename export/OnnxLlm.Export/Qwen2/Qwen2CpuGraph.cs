@@ -1,0 +1,179 @@
+using OnnxLlm.Export.Checkpoints;
+using OnnxLlm.Export.Onnx;
+using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
+
+namespace OnnxLlm.Export.Qwen2;
+
+/// <summary>
+/// Builds the <c>cpu</c>-target Qwen2 decoder the way ONNX Runtime GenAI's model builder does: fused
+/// GroupQueryAttention (rotary inside, KV cache [batch, kv_heads, max_len, head_dim] that past and present
+/// may share), SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization, MatMul on pre-transposed
+/// weights. One decoder layer reads, in order: RMSNorm → q/k/v projections (+bias) → GQA → o_proj →
+/// residual add + RMSNorm → SiLU-gated MLP → residual add.
+/// </summary>
+internal sealed class Qwen2CpuGraph
+{
+    private readonly Qwen2Config _config;
+    private readonly WeightWriter _weights;
+    private readonly GraphBuilder _g;
+    private readonly int _maxLength;
+
+    private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength)
+    {
+        _config = config;
+        _weights = weights;
+        _g = graph;
+        _maxLength = maxLength;
+    }
+
+    /// <summary>Adds the whole decoder to <paramref name="graph"/>, streaming weights through <paramref name="weights"/>.</summary>
+    /// <param name="onLayerDone">Called after each layer with its index, for progress.</param>
+    public static void Build(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength,
+        Action<int>? onLayerDone, CancellationToken cancellationToken)
+    {
+        if (config.HeadDim % 16 != 0)
+            throw new NotSupportedException(
+                $"head_dim {config.HeadDim} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention needs for its fused rotary embedding (cpu target).");
+        new Qwen2CpuGraph(config, weights, graph, maxLength).Build(onLayerDone, cancellationToken);
+    }
+
+    private void Build(Action<int>? onLayerDone, CancellationToken cancellationToken)
+    {
+        var t = _weights.DataType;
+        int layers = _config.NumHiddenLayers, kvHeads = _config.NumKeyValueHeads, headDim = _config.HeadDim;
+
+        _g.Input(DecoderIoNames.InputIds, OnnxDataType.Int64, "batch_size", "sequence_length");
+        _g.Input(DecoderIoNames.AttentionMask, OnnxDataType.Int64, "batch_size", "total_sequence_length");
+        for (int i = 0; i < layers; i++)
+        {
+            _g.Input(DecoderIoNames.PastKey(i), t, "batch_size", kvHeads, "past_sequence_length", headDim);
+            _g.Input(DecoderIoNames.PastValue(i), t, "batch_size", kvHeads, "past_sequence_length", headDim);
+        }
+        _g.Output(DecoderIoNames.Logits, OnnxDataType.Float, "batch_size", "sequence_length", _config.VocabSize);
+        for (int i = 0; i < layers; i++)
+        {
+            _g.Output(DecoderIoNames.PresentKey(i), t, "batch_size", kvHeads, "total_sequence_length", headDim);
+            _g.Output(DecoderIoNames.PresentValue(i), t, "batch_size", kvHeads, "total_sequence_length", headDim);
+        }
+
+        var (seqlensK, totalLength) = AttentionLengths();
+        var (cosCache, sinCache) = RotaryCaches();
+
+        var embedding = _g.Initializer(_weights.WriteAsIs(N.Embedding, N.Embedding));
+        var hidden = _g.Op("Gather", "/model/embed_tokens/Gather", [embedding, DecoderIoNames.InputIds]);
+
+        // The residual stream is carried through SkipSimplifiedLayerNormalization's 4th output
+        // (input + skip), so each layer's residual add and the following norm are one fused op.
+        string residual = hidden;
+        string normed = _g.Op("SimplifiedLayerNormalization", "/model/layers.0/input_layernorm/LayerNorm",
+            [hidden, _g.Initializer(_weights.WriteAsIs(N.Layer(0, "input_layernorm.weight"), N.Layer(0, "input_layernorm.weight")))],
+            attributes: [Attr.Int("axis", -1), Attr.Float("epsilon", (float)_config.RmsNormEps), Attr.Int("stash_type", 1)]);
+
+        for (int i = 0; i < layers; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string prefix = $"/model/layers.{i}";
+            string attention = Attention(i, prefix, normed, seqlensK, totalLength, cosCache, sinCache);
+            (normed, residual) = SkipNorm($"{prefix}/post_attention_layernorm", attention, residual, N.Layer(i, "post_attention_layernorm.weight"));
+            string mlp = Mlp(i, prefix, normed);
+            string nextNorm = i + 1 < layers ? N.Layer(i + 1, "input_layernorm.weight") : N.FinalNorm;
+            string nextName = i + 1 < layers ? $"/model/layers.{i + 1}/input_layernorm" : "/model/norm";
+            (normed, residual) = SkipNorm(nextName, mlp, residual, nextNorm);
+            onLayerDone?.Invoke(i);
+        }
+
+        LmHead(normed, embedding);
+    }
+
+    /// <summary>seqlens_k (int32 [batch], tokens so far − 1) and total_sequence_length (int32 scalar) for GQA.</summary>
+    private (string SeqlensK, string TotalLength) AttentionLengths()
+    {
+        var axes = _g.ConstantInt64("/model/attn_mask_reformat/axes", 1);
+        var tokens = _g.Op("ReduceSum", "/model/attn_mask_reformat/ReduceSum", [DecoderIoNames.AttentionMask, axes],
+            attributes: Attr.Int("keepdims", 0));
+        var minusOne = _g.Op("Sub", "/model/attn_mask_reformat/Sub", [tokens, _g.ScalarInt64("/model/one", 1)]);
+        var seqlensK = _g.Op("Cast", "/model/attn_mask_reformat/seqlens_k", [minusOne], attributes: Attr.Int("to", (long)OnnxDataType.Int32));
+        // The total length is the longest row's token count rather than the mask's width, so a caller may
+        // pass a fixed-width mask (ones then zeros) and bind it once for a whole generation; GenAI-style
+        // callers, whose masks are exactly as wide as the sequence, get the same number.
+        var longest = _g.Op("ReduceMax", "/model/attn_mask_reformat/ReduceMax", [tokens], attributes: Attr.Int("keepdims", 0));
+        var total = _g.Op("Cast", "/model/attn_mask_reformat/total_seq_len", [longest], attributes: Attr.Int("to", (long)OnnxDataType.Int32));
+        return (seqlensK, total);
+    }
+
+    private (string Cos, string Sin) RotaryCaches()
+    {
+        var (cos, sin) = RotaryTables.Compute(_maxLength, _config.HeadDim, _config.RopeTheta);
+        long[] dims = [_maxLength, _config.HeadDim / 2];
+        return (_g.Initializer(_weights.WriteValues("cos_cache", dims, cos)),
+                _g.Initializer(_weights.WriteValues("sin_cache", dims, sin)));
+    }
+
+    private string Attention(int layer, string prefix, string input, string seqlensK, string totalLength, string cos, string sin)
+    {
+        string Projection(string proj)
+        {
+            var weight = _g.Initializer(_weights.WriteTransposed(N.Layer(layer, $"self_attn.{proj}.weight"), N.Layer(layer, $"self_attn.{proj}.weight")));
+            var bias = _g.Initializer(_weights.WriteAsIs(N.Layer(layer, $"self_attn.{proj}.bias"), N.Layer(layer, $"self_attn.{proj}.bias")));
+            var product = _g.Op("MatMul", $"{prefix}/attn/{proj}/MatMul", [input, weight]);
+            return _g.Op("Add", $"{prefix}/attn/{proj}/Add", [product, bias]);
+        }
+        var q = Projection("q_proj");
+        var k = Projection("k_proj");
+        var v = Projection("v_proj");
+        var outputs = _g.Node("GroupQueryAttention",
+            [q, k, v, DecoderIoNames.PastKey(layer), DecoderIoNames.PastValue(layer), seqlensK, totalLength, cos, sin],
+            [$"{prefix}/attn/GroupQueryAttention/output_0", DecoderIoNames.PresentKey(layer), DecoderIoNames.PresentValue(layer)],
+            name: $"{prefix}/attn/GroupQueryAttention", domain: GraphBuilder.MicrosoftDomain,
+            Attr.Int("num_heads", _config.NumAttentionHeads), Attr.Int("kv_num_heads", _config.NumKeyValueHeads),
+            Attr.Int("do_rotary", 1), Attr.Int("rotary_interleaved", 0), Attr.Int("local_window_size", -1));
+        var oProj = _g.Initializer(_weights.WriteTransposed(N.Layer(layer, "self_attn.o_proj.weight"), N.Layer(layer, "self_attn.o_proj.weight")));
+        return _g.Op("MatMul", $"{prefix}/attn/o_proj/MatMul", [outputs[0], oProj]);
+    }
+
+    private string Mlp(int layer, string prefix, string input)
+    {
+        string Linear(string proj, string x) =>
+            _g.Op("MatMul", $"{prefix}/mlp/{proj}/MatMul",
+                [x, _g.Initializer(_weights.WriteTransposed(N.Layer(layer, $"mlp.{proj}.weight"), N.Layer(layer, $"mlp.{proj}.weight")))]);
+        var gate = Linear("gate_proj", input);
+        var up = Linear("up_proj", input);
+        var sigmoid = _g.Op("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
+        var silu = _g.Op("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
+        var gated = _g.Op("Mul", $"{prefix}/mlp/Mul", [silu, up]);
+        return Linear("down_proj", gated);
+    }
+
+    /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
+    private (string Normed, string Residual) SkipNorm(string name, string input, string residual, string weightName)
+    {
+        var weight = _g.Initializer(_weights.WriteAsIs(weightName, weightName));
+        var outputs = _g.Node("SkipSimplifiedLayerNormalization", [input, residual, weight],
+            [$"{name}/output_0", "", "", $"{name}/output_3"], name: name, domain: GraphBuilder.MicrosoftDomain,
+            Attr.Float("epsilon", (float)_config.RmsNormEps));
+        return (outputs[0], outputs[3]);
+    }
+
+    /// <summary>
+    /// logits = hidden · Wᵀ through Gemm(transB=1), so a tied head reads the embedding table itself instead
+    /// of a transposed copy (which would add vocab × hidden weights to the file).
+    /// </summary>
+    private void LmHead(string hidden, string embedding)
+    {
+        string weight = _config.TieWordEmbeddings
+            ? embedding
+            : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
+        var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", -1, _config.HiddenSize)]);
+        var gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
+        var batchAndSequence = _g.Op("Shape", "/lm_head/Shape", [DecoderIoNames.InputIds]);
+        var shape = _g.Op("Concat", "/lm_head/Concat", [batchAndSequence, _g.ConstantInt64("/lm_head/vocab", _config.VocabSize)],
+            attributes: Attr.Int("axis", 0));
+        if (_weights.DataType == OnnxDataType.Float)
+        {
+            _g.Node("Reshape", [gemm, shape], [DecoderIoNames.Logits], name: "/lm_head/logits");
+            return;
+        }
+        var reshaped = _g.Op("Reshape", "/lm_head/Reshape_1", [gemm, shape]);
+        _g.Node("Cast", [reshaped], [DecoderIoNames.Logits], name: "/lm_head/logits", attributes: Attr.Int("to", (long)OnnxDataType.Float));
+    }
+}

@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using OnnxLlm.Export.Checkpoints;
+using OnnxLlm.Export.Onnx;
+using OnnxLlm.Export.Onnx.Schema;
+using OnnxLlm.Export.Precision;
+
+namespace OnnxLlm.Export.Qwen2;
+
+/// <summary>
+/// Streams checkpoint tensors into the external data file at the export precision, one tensor (or one
+/// chunk of rows) in memory at a time, and keeps the export's numeric report.
+/// </summary>
+internal sealed class WeightWriter
+{
+    // Rows converted per chunk for row-streamed tensors (the embedding table can be ~1 GB in fp32).
+    private const int ChunkElements = 1 << 22;
+
+    private readonly ICheckpointWeights _weights;
+    private readonly ExternalDataWriter _data;
+    private readonly ExportPrecision _precision;
+
+    public WeightWriter(ICheckpointWeights weights, ExternalDataWriter data, ExportPrecision precision)
+    {
+        _weights = weights;
+        _data = data;
+        _precision = precision;
+    }
+
+    /// <summary>Values clamped to fp16's finite range so far.</summary>
+    public long ClampedValues { get; private set; }
+
+    /// <summary>Elements written so far.</summary>
+    public long ElementsWritten { get; private set; }
+
+    public OnnxDataType DataType => _precision == ExportPrecision.Fp16 ? OnnxDataType.Float16 : OnnxDataType.Float;
+
+    /// <summary>Writes a tensor as stored (same shape), converting row chunks so huge tables never sit in memory whole.</summary>
+    public TensorProto WriteAsIs(string checkpointName, string onnxName)
+    {
+        var shape = RequireShape(checkpointName);
+        long count = Product(shape);
+        var tensor = _data.Begin(onnxName, DataType, shape, count * DataType.ElementSize());
+        var buffer = ArrayPool<float>.Shared.Rent((int)Math.Min(count, ChunkElements));
+        try
+        {
+            for (long start = 0; start < count; start += ChunkElements)
+            {
+                var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkElements, count - start));
+                _weights.ReadAsFloat32(checkpointName, start, chunk);
+                AppendConverted(chunk);
+            }
+        }
+        finally { ArrayPool<float>.Shared.Return(buffer); }
+        return tensor;
+    }
+
+    /// <summary>Writes a Linear weight [out, in] transposed to [in, out], the layout MatMul(x, W) wants.</summary>
+    public TensorProto WriteTransposed(string checkpointName, string onnxName)
+    {
+        var shape = RequireShape(checkpointName);
+        if (shape.Length != 2)
+            throw new InvalidDataException($"Tensor '{checkpointName}' should be 2-D [out, in] but has shape [{string.Join(", ", shape)}].");
+        int rows = checked((int)shape[0]), cols = checked((int)shape[1]);
+        var source = new float[(long)rows * cols];
+        _weights.ReadAsFloat32(checkpointName, 0, source);
+        var transposed = new float[source.Length];
+        Parallel.For(0, cols, c =>
+        {
+            var dst = transposed.AsSpan(c * rows, rows);
+            for (int r = 0; r < rows; r++) dst[r] = source[(long)r * cols + c];
+        });
+        var tensor = _data.Begin(onnxName, DataType, [cols, rows], transposed.LongLength * DataType.ElementSize());
+        for (long start = 0; start < transposed.LongLength; start += ChunkElements)
+            AppendConverted(transposed.AsSpan((int)start, (int)Math.Min(ChunkElements, transposed.LongLength - start)));
+        return tensor;
+    }
+
+    /// <summary>Writes computed values (e.g. rotary tables) at the export precision.</summary>
+    public TensorProto WriteValues(string onnxName, long[] dims, ReadOnlySpan<float> values)
+    {
+        var tensor = _data.Begin(onnxName, DataType, dims, (long)values.Length * DataType.ElementSize());
+        AppendConverted(values);
+        return tensor;
+    }
+
+    private void AppendConverted(ReadOnlySpan<float> values)
+    {
+        ElementsWritten += values.Length;
+        if (_precision == ExportPrecision.Fp32)
+        {
+            _data.Append(MemoryMarshal.AsBytes(values));
+            return;
+        }
+        var halves = ArrayPool<Half>.Shared.Rent(values.Length);
+        try
+        {
+            var span = halves.AsSpan(0, values.Length);
+            ClampedValues += Float16Narrowing.Narrow(values, span);
+            _data.Append(MemoryMarshal.AsBytes(span));
+        }
+        finally { ArrayPool<Half>.Shared.Return(halves); }
+    }
+
+    private long[] RequireShape(string name)
+    {
+        if (!_weights.Contains(name))
+            throw new InvalidDataException($"The checkpoint has no tensor '{name}', which a Qwen2 model needs.");
+        return _weights.GetShape(name).ToArray();
+    }
+
+    private static long Product(long[] shape)
+    {
+        long n = 1;
+        foreach (var d in shape) n = checked(n * d);
+        return n;
+    }
+}
