@@ -64,6 +64,9 @@ public sealed class DecoderState : IDisposable
     /// <summary>Logits of the last processed position (valid until the next call).</summary>
     public ReadOnlySpan<float> Logits => _logits;
 
+    /// <summary>The same logits, writable, for samplers that adjust them in place (no copy per token).</summary>
+    internal Span<float> MutableLogits => _logits;
+
     /// <summary>Forgets the sequence so the state can serve a new one (the cache memory is reused).</summary>
     public void Reset()
     {

@@ -1,0 +1,22 @@
+using OnnxLlm.Generation.Sampling;
+
+namespace OnnxLlm.Generation;
+
+/// <summary>One generation: a tokenized prompt and the rules for continuing and stopping it.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>The prompt's token ids (already rendered through the chat template and tokenized).</summary>
+    public required IReadOnlyList<int> PromptTokens { get; init; }
+
+    /// <summary>Most tokens to generate; reaching it ends with <see cref="GenerationFinishReason.Length"/>.</summary>
+    public required int MaxNewTokens { get; init; }
+
+    /// <summary>How each token is chosen.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Token ids that end generation (EOS and end-of-turn); they are not part of the text.</summary>
+    public IReadOnlyCollection<int> StopTokenIds { get; init; } = [];
+
+    /// <summary>Strings that end generation when they appear in the decoded text; they are not emitted.</summary>
+    public IReadOnlyList<string> StopSequences { get; init; } = [];
+}

@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OnnxLlm.Generation;
+using OnnxLlm.Inference;
+using OnnxLlm.Runtime;
+using OnnxLlm.Templates;
+using OnnxLlm.Tokenization;
+
+namespace OnnxLlm;
+
+/// <summary>
+/// A loaded model folder: the ONNX decoder, its tokenizer, its chat template, the author's generation
+/// defaults and the generation engine. Thread-safe; share one per folder. Disposing frees native memory.
+/// </summary>
+public sealed class OnnxLlmModel : IDisposable
+{
+    private readonly DecoderModel _decoder;
+
+    private OnnxLlmModel(string modelId, DecoderModel decoder, QwenTokenizer tokenizer, ChatTemplate? template,
+        GenerationDefaults defaults, IReadOnlyCollection<int> stopTokenIds, bool isBaseModel, GenerationEngine engine)
+    {
+        ModelId = modelId;
+        _decoder = decoder;
+        Tokenizer = tokenizer;
+        ChatTemplate = template;
+        Defaults = defaults;
+        StopTokenIds = stopTokenIds;
+        IsBaseModel = isBaseModel;
+        Engine = engine;
+    }
+
+    /// <summary>The model id reported in responses.</summary>
+    public string ModelId { get; }
+
+    /// <summary>The model folder.</summary>
+    public string Directory => _decoder.Directory;
+
+    /// <summary>The folder's genai_config.json.</summary>
+    public GenAiConfig Config => _decoder.Config;
+
+    /// <summary>The tokenizer.</summary>
+    public QwenTokenizer Tokenizer { get; }
+
+    /// <summary>The model's own chat template (from tokenizer_config.json), or null when the folder has none.</summary>
+    public ChatTemplate? ChatTemplate { get; }
+
+    /// <summary>Sampling defaults from generation_config.json.</summary>
+    public GenerationDefaults Defaults { get; }
+
+    /// <summary>Every token id that ends a response: EOS ids and the template's end-of-turn token.</summary>
+    public IReadOnlyCollection<int> StopTokenIds { get; }
+
+    /// <summary>
+    /// True when the folder looks like a base (pre-trained, not chat-tuned) model: its tokenizer's EOS is not
+    /// the chat template's end-of-turn token, so chats may ramble until the token limit.
+    /// </summary>
+    public bool IsBaseModel { get; }
+
+    /// <summary>The generation engine.</summary>
+    public GenerationEngine Engine { get; }
+
+    /// <summary>Loads the folder named by <see cref="OnnxLlmOptions.ModelPath"/>.</summary>
+    /// <exception cref="ArgumentException">ModelPath is not set.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A required file is missing (named in the message).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed (named in the message).</exception>
+    public static OnnxLlmModel Load(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ModelPath))
+            throw new ArgumentException("OnnxLlmOptions.ModelPath must name a model folder.", nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultMaxOutputTokens, 1, nameof(options.DefaultMaxOutputTokens));
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxLlmModel>();
+        string directory = Path.GetFullPath(options.ModelPath);
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Model folder not found: {directory}");
+
+        var tokenizer = QwenTokenizer.FromDirectory(directory);
+        var defaults = GenerationDefaults.Load(Path.Combine(directory, "generation_config.json"));
+        var template = tokenizer.ChatTemplate is { } source ? ChatTemplate.Parse(source) : null;
+
+        using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
+        var decoder = DecoderModel.Load(directory, sessionOptions);
+        try
+        {
+            var stopIds = new HashSet<int>(decoder.Config.EosTokenIds);
+            stopIds.UnionWith(defaults.EosTokenIds);
+            if (tokenizer.EosToken is { } eos && tokenizer.TokenToId(eos) is int eosId) stopIds.Add(eosId);
+            int? endOfTurn = EndOfTurnToken(tokenizer);
+            if (endOfTurn is int turn) stopIds.Add(turn);
+            bool isBase = endOfTurn is int t && tokenizer.EosToken is { } e && tokenizer.TokenToId(e) != t;
+
+            string modelId = options.ModelId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+            var engine = new GenerationEngine(decoder, tokenizer, options.MaxConcurrentGenerations, options.PrefillChunkSize);
+            logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
+                modelId, directory, decoder.Config.NumHiddenLayers, decoder.Config.VocabSize, decoder.Config.ContextLength,
+                decoder.KvElementType, options.ExecutionProvider);
+            return new OnnxLlmModel(modelId, decoder, tokenizer, template, defaults, stopIds, isBase, engine);
+        }
+        catch
+        {
+            decoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Qwen's ChatML closes every turn with &lt;|im_end|&gt;; a model emitting it has finished its answer.</summary>
+    private static int? EndOfTurnToken(QwenTokenizer tokenizer) => tokenizer.TokenToId("<|im_end|>");
+
+    /// <summary>Frees the native session and KV caches.</summary>
+    public void Dispose()
+    {
+        Engine.Dispose();
+        _decoder.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using OnnxLlm.Runtime;
+
+namespace OnnxLlm;
+
+/// <summary>
+/// Settings of an OnnxLlm chat client: which model folder, where it runs, and generation defaults.
+/// Bindable from configuration (e.g. an "OnnxLlm" section of appsettings.json).
+/// </summary>
+public sealed class OnnxLlmOptions
+{
+    /// <summary>The default maximum number of tokens generated per response when the caller sets none.</summary>
+    public const int DefaultMaxOutputTokensValue = 1024;
+
+    /// <summary>The model folder (genai_config.json, model.onnx, tokenizer files). Required.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The model id reported in responses and metadata; defaults to the folder's name.</summary>
+    public string? ModelId { get; set; }
+
+    /// <summary>Where the model runs; CPU by default.</summary>
+    public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Cpu;
+
+    /// <summary>When the requested execution provider is unavailable on this OS, log a warning and use the CPU instead of failing.</summary>
+    public bool AllowExecutionProviderFallback { get; set; }
+
+    /// <summary>CoreML settings (macOS).</summary>
+    public CoreMLOptions CoreML { get; set; } = new();
+
+    /// <summary>ONNX Runtime intra-op threads; null lets ONNX Runtime choose (one per physical core).</summary>
+    public int? IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Tokens generated per response when <c>ChatOptions.MaxOutputTokens</c> is not set (default 1024, never the
+    /// context length, so a model that never emits an end token cannot spin for minutes). Hitting it ends the
+    /// response with <c>ChatFinishReason.Length</c>.
+    /// </summary>
+    public int DefaultMaxOutputTokens { get; set; } = DefaultMaxOutputTokensValue;
+
+    /// <summary>
+    /// Generations run at once; further requests wait their turn (default 1: on a CPU, parallel generations
+    /// only share the same cores). Each running generation holds its own KV cache.
+    /// </summary>
+    public int MaxConcurrentGenerations { get; set; } = 1;
+
+    /// <summary>Prompt tokens processed per prefill step (bounds the memory of the prompt's logits).</summary>
+    public int PrefillChunkSize { get; set; } = 128;
+}

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+
+namespace OnnxLlm.Runtime;
+
+/// <summary>
+/// Builds ONNX Runtime <see cref="SessionOptions"/> from <see cref="OnnxLlmOptions"/>: threads, graph
+/// optimisation and the execution provider, chosen by option and operating system.
+/// </summary>
+internal static class SessionOptionsFactory
+{
+    public static SessionOptions Create(OnnxLlmOptions options, string modelDirectory, ILogger logger)
+    {
+        var session = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogId = "onnxllm",
+        };
+        try
+        {
+            if (options.IntraOpThreads is int threads)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(threads, nameof(options.IntraOpThreads));
+                session.IntraOpNumThreads = threads;
+            }
+            // One generation runs one graph at a time; extra inter-op threads would only compete for cores.
+            session.InterOpNumThreads = 1;
+            if (options.ExecutionProvider == ExecutionProvider.CoreML)
+                AppendCoreML(session, options, modelDirectory, logger);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static void AppendCoreML(SessionOptions session, OnnxLlmOptions options, string modelDirectory, ILogger logger)
+    {
+        if (!OperatingSystem.IsMacOS())
+        {
+            if (!options.AllowExecutionProviderFallback)
+                throw new PlatformNotSupportedException(
+                    $"The CoreML execution provider needs macOS; this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}. " +
+                    "Use ExecutionProvider.Cpu, or set AllowExecutionProviderFallback to run on the CPU instead.");
+            logger.LogWarning("CoreML was requested but only exists on macOS; running on the CPU execution provider instead.");
+            return;
+        }
+        var coreml = options.CoreML;
+        string cache = coreml.ModelCacheDirectory ?? DefaultCoreMLCache(modelDirectory);
+        Directory.CreateDirectory(cache);
+        session.AppendExecutionProvider("CoreML", new Dictionary<string, string>
+        {
+            // NeuralNetwork (ORT's default) takes fp32 only; fp16 graphs need MLProgram.
+            ["ModelFormat"] = "MLProgram",
+            ["MLComputeUnits"] = coreml.ComputeUnits switch
+            {
+                CoreMLComputeUnits.CpuOnly => "CPUOnly",
+                CoreMLComputeUnits.CpuAndGpu => "CPUAndGPU",
+                CoreMLComputeUnits.CpuAndNeuralEngine => "CPUAndNeuralEngine",
+                _ => "ALL",
+            },
+            ["ModelCacheDirectory"] = cache,
+        });
+        if (coreml.Strict) session.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
+    }
+
+    private static string DefaultCoreMLCache(string modelDirectory)
+    {
+        string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(modelDirectory))))[..16];
+        return Path.Combine(root, "onnxllm", "coreml-cache", key);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using OnnxLlm.Export.Exporting;
+using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Synthetic;
+
+namespace OnnxLlm.Testing;
+
+/// <summary>
+/// Synthetic checkpoints and their exports, generated on demand from config + seed (never stored in the
+/// repository) and shared by every test of the run. Each is built once; concurrent requests wait for it.
+/// </summary>
+internal static class TestModels
+{
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> s_built = new();
+
+    /// <summary>A fresh folder for this test run (deleted by <see cref="TestModelsCleanup"/>).</summary>
+    public static string Root { get; } = Path.Combine(Path.GetTempPath(), "onnxllm-tests", Guid.NewGuid().ToString("N")[..12]);
+
+    public static string TestData(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "TestData", .. parts]);
+
+    /// <summary>The qwen2-tiny fixture config (golden seed 22).</summary>
+    public static string TinyConfig => TestData("qwen2-tiny", "config.json");
+
+    /// <summary>
+    /// A synthetic HF checkpoint folder for <paramref name="configPath"/> and <paramref name="seed"/>, with the
+    /// Qwen2.5 tokenizer files (instruct or base template) when <paramref name="tokenizer"/> is set.
+    /// </summary>
+    public static Task<string> CheckpointAsync(string configPath, ulong seed, string? tokenizer = "instruct", long? maxShardBytes = null)
+    {
+        string key = $"ckpt|{configPath}|{seed}|{tokenizer}|{maxShardBytes}";
+        return Build(key, async dir =>
+        {
+            await SyntheticCheckpointWriter.WriteAsync(configPath, seed, dir,
+                new SyntheticCheckpointOptions { MaxShardBytes = maxShardBytes, Overwrite = true });
+            if (tokenizer is not null)
+            {
+                File.Copy(TestData("tokenizer", "qwen2.5", "vocab.json"), Path.Combine(dir, "vocab.json"), true);
+                File.Copy(TestData("tokenizer", "qwen2.5", "merges.txt"), Path.Combine(dir, "merges.txt"), true);
+                File.Copy(TestData("tokenizer", "qwen2.5", tokenizer, "tokenizer_config.json"), Path.Combine(dir, "tokenizer_config.json"), true);
+            }
+        });
+    }
+
+    /// <summary>An exported model folder of the checkpoint above.</summary>
+    public static Task<string> ExportAsync(string configPath, ulong seed, ExportPrecision precision, string? tokenizer = "instruct",
+        long? maxShardBytes = null, int? maxLength = null)
+    {
+        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}";
+        return Build(key, async dir =>
+        {
+            string checkpoint = await CheckpointAsync(configPath, seed, tokenizer, maxShardBytes);
+            await Qwen2Exporter.ExportAsync(new ExportOptions
+            {
+                InputDirectory = checkpoint,
+                OutputDirectory = dir,
+                Precision = precision,
+                Overwrite = true,
+                MaxLength = maxLength,
+            });
+        });
+    }
+
+    /// <summary>The golden tiny model exported at <paramref name="precision"/> (4096-token context keeps KV buffers small).</summary>
+    public static Task<string> TinyAsync(ExportPrecision precision, string? tokenizer = "instruct") =>
+        ExportAsync(TinyConfig, Golden.Instance.Seed, precision, tokenizer, maxLength: 4096);
+
+    private static Task<string> Build(string key, Func<string, Task> create) =>
+        s_built.GetOrAdd(key, k => new Lazy<Task<string>>(async () =>
+        {
+            string dir = Path.Combine(Root, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(k)))[..16]);
+            await create(dir);
+            return dir;
+        })).Value;
+}
+
+/// <summary>Deletes the run's synthetic models.</summary>
+[TestClass]
+public static class TestModelsCleanup
+{
+    [AssemblyCleanup]
+    public static void DeleteModels()
+    {
+        try { if (Directory.Exists(TestModels.Root)) Directory.Delete(TestModels.Root, recursive: true); }
+        catch (IOException) { }
+    }
+}
