@@ -5,7 +5,10 @@ namespace OnnxLlm.Export.Safetensors;
 /// <c>model.safetensors.index.json</c>, presented as one set of tensors. All files are memory-mapped and validated
 /// on open.
 /// </summary>
-/// <remarks>Spans returned by <see cref="GetBytes"/> are valid only until <see cref="Dispose"/>.</remarks>
+/// <remarks>
+/// Spans returned by <see cref="GetBytes"/> are valid only until <see cref="Dispose"/>. The mappings are read-only,
+/// so reads from several threads at once are safe (an exporter converts tensors in parallel).
+/// </remarks>
 public sealed class SafetensorsCheckpoint : IDisposable
 {
     /// <summary>File name of a single-file checkpoint.</summary>

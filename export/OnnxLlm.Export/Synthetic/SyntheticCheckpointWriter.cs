@@ -188,6 +188,7 @@ public static class SyntheticCheckpointWriter
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions
         {
             Indented = true,
+            NewLine = "\n",
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         }))
         {

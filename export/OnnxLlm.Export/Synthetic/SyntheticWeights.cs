@@ -41,7 +41,10 @@ public static class SyntheticWeights
         }
     }
 
-    /// <summary>The stored bfloat16 bits of element <paramref name="index"/> of tensor <paramref name="tensorName"/>.</summary>
+    /// <summary>
+    /// The stored bfloat16 bits of element <paramref name="index"/> of tensor <paramref name="tensorName"/>. Meant for
+    /// spot checks: it rebuilds the tensor list on every call; use <see cref="Fill(SyntheticTensorSpec, ulong, int, long, Span{ushort})"/> for bulk.
+    /// </summary>
     /// <exception cref="ArgumentException">The config's checkpoint has no such tensor.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside the tensor.</exception>
     public static ushort GetBFloat16Bits(Qwen2Config config, string tensorName, long index, ulong seed)
