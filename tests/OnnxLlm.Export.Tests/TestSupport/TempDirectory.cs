@@ -1,0 +1,26 @@
+namespace OnnxLlm.Export.Tests.TestSupport;
+
+/// <summary>A fresh folder under the system temp path, deleted (with its contents) on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string? prefix = null)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"onnxllm-{prefix ?? "test"}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
