@@ -1,37 +1,35 @@
-using System.Text.Json;
-// TEMPORARY (replaced by the SafetensorsCheckpoint adapter at merge).
+using OnnxLlm.Export.Safetensors;
+
 namespace OnnxLlm.Export.Checkpoints;
 
+/// <summary>
+/// <see cref="ICheckpointWeights"/> over a Hugging Face safetensors checkpoint (single file or sharded),
+/// reading through the memory mapping so only the slice being converted is ever copied.
+/// </summary>
 internal sealed class CheckpointWeights : ICheckpointWeights, IDisposable
 {
-    private readonly byte[] _file;
-    private readonly Dictionary<string, (string DType, long[] Shape, long Begin, long End)> _t = new();
-    private readonly long _dataStart;
-    private CheckpointWeights(string path)
-    {
-        _file = File.ReadAllBytes(path);
-        long n = BitConverter.ToInt64(_file, 0);
-        _dataStart = 8 + n;
-        using var doc = JsonDocument.Parse(_file.AsMemory(8, (int)n));
-        foreach (var p in doc.RootElement.EnumerateObject())
-        {
-            if (p.Name == "__metadata__") continue;
-            var offs = p.Value.GetProperty("data_offsets");
-            _t[p.Name] = (p.Value.GetProperty("dtype").GetString()!, p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray(), offs[0].GetInt64(), offs[1].GetInt64());
-        }
-    }
-    public static CheckpointWeights Open(string dir) => new(Path.Combine(dir, "model.safetensors"));
-    public bool Contains(string name) => _t.ContainsKey(name);
-    public IReadOnlyList<long> GetShape(string name) => _t[name].Shape;
+    private readonly SafetensorsCheckpoint _checkpoint;
+
+    private CheckpointWeights(SafetensorsCheckpoint checkpoint) => _checkpoint = checkpoint;
+
+    /// <summary>Opens <c>model.safetensors</c> or <c>model.safetensors.index.json</c> with its shards.</summary>
+    public static CheckpointWeights Open(string directory) => new(SafetensorsCheckpoint.Open(directory));
+
+    public bool Contains(string name) => _checkpoint.Contains(name);
+
+    public IReadOnlyList<long> GetShape(string name) => _checkpoint.Get(name).Shape;
+
     public void ReadAsFloat32(string name, long elementOffset, Span<float> destination)
     {
-        var e = _t[name];
-        if (e.DType != "BF16") throw new NotSupportedException();
-        for (int i = 0; i < destination.Length; i++)
-        {
-            ushort b = BitConverter.ToUInt16(_file, (int)(_dataStart + e.Begin + (elementOffset + i) * 2));
-            destination[i] = BitConverter.Int32BitsToSingle(b << 16);
-        }
+        var info = _checkpoint.Get(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
+        if (elementOffset + destination.Length > info.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(destination),
+                $"Elements {elementOffset}..{elementOffset + destination.Length} run past the end of '{name}' ({info.ElementCount} elements).");
+        int size = info.DType.ElementSize();
+        var bytes = _checkpoint.GetBytes(name).Slice(checked((int)(elementOffset * size)), checked(destination.Length * size));
+        SafetensorsConversions.ToFloat32(bytes, info.DType, destination);
     }
-    public void Dispose() { }
+
+    public void Dispose() => _checkpoint.Dispose();
 }

@@ -27,7 +27,12 @@ internal sealed class Qwen2CpuGraph
     }
 
     /// <summary>Adds the whole decoder to <paramref name="graph"/>, streaming weights through <paramref name="weights"/>.</summary>
+    /// <param name="config">The checkpoint's architecture.</param>
+    /// <param name="weights">Converts and writes each weight to the external data file.</param>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="maxLength">Rows of the rotary tables: the longest sequence the model will run.</param>
     /// <param name="onLayerDone">Called after each layer with its index, for progress.</param>
+    /// <param name="cancellationToken">Checked between layers.</param>
     public static void Build(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength,
         Action<int>? onLayerDone, CancellationToken cancellationToken)
     {

@@ -73,7 +73,7 @@ public sealed class ExportFailureTests
         using (var stream = new FileStream(weights, FileMode.Open)) stream.SetLength(stream.Length / 2);
 
         string target = NewTarget();
-        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => Qwen2Exporter.ExportAsync(
+        var ex = await Assert.ThrowsExactlyAsync<OnnxLlm.Export.Safetensors.SafetensorsFormatException>(() => Qwen2Exporter.ExportAsync(
             new ExportOptions { InputDirectory = bad, OutputDirectory = target }));
         StringAssert.Contains(ex.Message, "model.safetensors");
         AssertNothingLeftBeside(target);
