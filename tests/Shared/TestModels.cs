@@ -64,6 +64,15 @@ internal static class TestModels
     public static Task<string> TinyAsync(ExportPrecision precision, string? tokenizer = "instruct") =>
         ExportAsync(TinyConfig, Golden.Instance.Seed, precision, tokenizer, maxLength: 4096);
 
+    /// <summary>A private copy of a (shared, read-only) model folder, for tests that corrupt or edit files.</summary>
+    public static string CopyFolder(string source, string label)
+    {
+        string copy = Path.Combine(Root, $"{label}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
     private static Task<string> Build(string key, Func<string, Task> create) =>
         s_built.GetOrAdd(key, k => new Lazy<Task<string>>(async () =>
         {

@@ -17,6 +17,23 @@ public sealed class DecoderModel : IDisposable
         Directory = directory;
         Config = config;
         _session = session;
+        var expectedInputs = new HashSet<string>(StringComparer.Ordinal) { config.InputIdsName, config.AttentionMaskName };
+        for (int i = 0; i < config.NumHiddenLayers; i++)
+        {
+            expectedInputs.Add(GenAiConfig.ForLayer(config.PastKeyNames, i));
+            expectedInputs.Add(GenAiConfig.ForLayer(config.PastValueNames, i));
+        }
+        var unsupported = session.InputMetadata.Keys.Where(k => !expectedInputs.Contains(k)).ToArray();
+        if (unsupported.Length > 0)
+            throw new InvalidDataException(
+                $"{directory}: the model has inputs OnnxLlm does not feed yet ({string.Join(", ", unsupported)}); " +
+                "export the checkpoint with `onnxllm export` to get a folder OnnxLlm runs.");
+        var missing = expectedInputs.Where(k => !session.InputMetadata.ContainsKey(k)).ToArray();
+        if (missing.Length > 0)
+            throw new InvalidDataException($"{directory}: genai_config.json names inputs the model lacks: {string.Join(", ", missing)}.");
+        if (!session.OutputMetadata.TryGetValue(config.LogitsName, out var logits) || logits.ElementDataType != TensorElementType.Float)
+            throw new InvalidDataException(
+                $"{directory}: output '{config.LogitsName}' must exist and be float32 (found {(logits is null ? "none" : logits.ElementDataType.ToString())}).");
         var pastKey = session.InputMetadata[GenAiConfig.ForLayer(config.PastKeyNames, 0)];
         KvElementType = pastKey.ElementDataType;
         if (KvElementType is not (TensorElementType.Float or TensorElementType.Float16))

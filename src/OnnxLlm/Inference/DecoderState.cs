@@ -121,12 +121,19 @@ public sealed class DecoderState : IDisposable
             _binding.ClearBoundOutputs();
             BindPresents();
             _binding.BindOutput(_model.Config.LogitsName, _decodeLogitsValue);
+            if (_model.CountsAttentionMask) BindMask(0);
             _decodeBound = true;
         }
         _decodeIds[0] = tokenId;
         _mask[Length] = 1;
-        using (BindMask(Length + 1))
+        if (_model.CountsAttentionMask)
         {
+            // Every buffer is already bound and updated in place: this step allocates nothing managed.
+            _model.Session.RunWithBinding(_runOptions, _binding);
+        }
+        else
+        {
+            using var mask = BindMask(Length + 1);
             _model.Session.RunWithBinding(_runOptions, _binding);
         }
         Length++;

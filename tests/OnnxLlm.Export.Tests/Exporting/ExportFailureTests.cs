@@ -1,5 +1,6 @@
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Tests.TestSupport;
 using OnnxLlm.Testing;
 
 namespace OnnxLlm.Export.Tests.Exporting;
@@ -27,7 +28,7 @@ public sealed class ExportFailureTests
         string target = NewTarget();
         using var cts = new CancellationTokenSource();
         // Cancel as soon as the first layer is written: the export is then mid-way through model.onnx.data.
-        var progress = new SynchronousProgress(p => { if (p.Stage == "layers" && p.Completed == 1) cts.Cancel(); });
+        var progress = new SynchronousProgress<ExportProgress>(p => { if (p.Stage == "layers" && p.Completed == 1) cts.Cancel(); });
         await Assert.ThrowsAsync<OperationCanceledException>(() => Qwen2Exporter.ExportAsync(
             new ExportOptions { InputDirectory = checkpoint, OutputDirectory = target }, progress, cts.Token));
         AssertNothingLeftBeside(target);
@@ -66,9 +67,7 @@ public sealed class ExportFailureTests
     public async Task TruncatedSafetensors_FailsNamingTheFile_AndLeavesNothing()
     {
         string good = await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, tokenizer: null);
-        string bad = Path.Combine(TestModels.Root, "truncated-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(bad);
-        foreach (var file in Directory.GetFiles(good)) File.Copy(file, Path.Combine(bad, Path.GetFileName(file)));
+        string bad = TestModels.CopyFolder(good, "truncated");
         string weights = Path.Combine(bad, "model.safetensors");
         using (var stream = new FileStream(weights, FileMode.Open)) stream.SetLength(stream.Length / 2);
 
@@ -84,20 +83,12 @@ public sealed class ExportFailureTests
     {
         // An untied config whose checkpoint lacks lm_head: take a tied checkpoint and claim it is untied.
         string good = await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, tokenizer: null);
-        string bad = Path.Combine(TestModels.Root, "untied-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(bad);
-        foreach (var file in Directory.GetFiles(good)) File.Copy(file, Path.Combine(bad, Path.GetFileName(file)));
+        string bad = TestModels.CopyFolder(good, "untied");
         string config = Path.Combine(bad, "config.json");
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false"));
 
         var ex = await Assert.ThrowsAsync<InvalidDataException>(() => Qwen2Exporter.ExportAsync(
             new ExportOptions { InputDirectory = bad, OutputDirectory = NewTarget(), Precision = ExportPrecision.Fp32 }));
         StringAssert.Contains(ex.Message, "lm_head.weight");
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the pool and race the export).</summary>
-    private sealed class SynchronousProgress(Action<ExportProgress> onReport) : IProgress<ExportProgress>
-    {
-        public void Report(ExportProgress value) => onReport(value);
     }
 }

@@ -70,9 +70,7 @@ public sealed class HostingAndLifetimeTests
     {
         // Poison the final norm's weights in a copy of the fp32 export: every logit becomes NaN.
         string source = await TestModels.TinyAsync(ExportPrecision.Fp32);
-        string folder = Path.Combine(TestModels.Root, "nan-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        string folder = TestModels.CopyFolder(source, "nan");
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, "model.onnx")));
         var norm = model.Graph.Initializer.Single(t => t.Name == "model.norm.weight");
         long offset = long.Parse(norm.ExternalData.Single(e => e.Key == "offset").Value);
