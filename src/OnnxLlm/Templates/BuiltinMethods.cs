@@ -172,9 +172,9 @@ internal static class BuiltinMethods
 
     private static JinjaCallable DictMethod(PyDict d, string name) => name switch
     {
-        "items" => Fn(name, a => { a.Bind(name); return d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList(); }),
-        "keys" => Fn(name, a => { a.Bind(name); return d.Keys.ToList(); }),
-        "values" => Fn(name, a => { a.Bind(name); return d.Items.Select(kv => kv.Value).ToList(); }),
+        "items" => Fn(name, a => { a.Bind(name); return new PyDictView("dict_items", d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList()); }),
+        "keys" => Fn(name, a => { a.Bind(name); return new PyDictView("dict_keys", d.Keys.ToList()); }),
+        "values" => Fn(name, a => { a.Bind(name); return new PyDictView("dict_values", d.Items.Select(kv => kv.Value).ToList()); }),
         "get" => Fn(name, a =>
         {
             var p = a.Bind(name, ("key", CallArguments.Required), ("default", null));

@@ -30,7 +30,7 @@ internal static class BuiltinTests
         [">"] = Compare(">", ">"),
         ["in"] = (v, a, _) => PyOps.Contains(a.Bind("in", ("seq", CallArguments.Required))[0], v),
         ["integer"] = (v, a, _) => { a.Bind("integer"); return v is long; },
-        ["iterable"] = (v, a, _) => { a.Bind("iterable"); return v is string or List<object?> or PyTuple or PyDict or Undefined or PyIterator; },
+        ["iterable"] = (v, a, _) => { a.Bind("iterable"); return v is string or List<object?> or PyTuple or PyDict or Undefined or PyIterator or PyDictView; },
         ["le"] = Compare("le", "<="),
         ["<="] = Compare("<=", "<="),
         ["lower"] = (v, a, _) => { a.Bind("lower"); string s = PyRepr.Str(v); return s.Any(char.IsLetter) && !s.Any(char.IsUpper) && s.Any(char.IsLower); },

@@ -26,6 +26,7 @@ internal static class PyOps
         LoopContext => "LoopContext",
         JinjaCallable => "function",
         PyIterator => "generator",
+        PyDictView view => view.Kind,
         _ => v.GetType().Name,
     };
 
@@ -40,6 +41,7 @@ internal static class PyOps
         List<object?> list => list.Count > 0,
         PyTuple t => t.Items.Count > 0,
         PyDict d => d.Count > 0,
+        PyDictView view => view.Items.Count > 0,
         Undefined => false,
         _ => true,
     };
@@ -169,6 +171,7 @@ internal static class PyOps
             case PyDict d: return d.ContainsKey(item);
             case Undefined: return false; // iterating Undefined yields nothing
             case PyIterator it: return it.Consume().Exists(x => PyEquals(x, item));
+            case PyDictView view: return view.Items.Exists(x => PyEquals(x, item));
             default: throw new TemplateError($"argument of type '{TypeName(container)}' is not iterable");
         }
     }
@@ -182,6 +185,7 @@ internal static class PyOps
         string s => PyText.CodePoints(s).ConvertAll(c => (object?)c),
         Undefined => [],
         PyIterator it => it.Consume(),
+        PyDictView view => [.. view.Items],
         _ => throw new TemplateError($"'{TypeName(v)}' object is not iterable"),
     };
 
@@ -192,6 +196,7 @@ internal static class PyOps
         List<object?> list => list.Count,
         PyTuple t => t.Items.Count,
         PyDict d => d.Count,
+        PyDictView view => view.Items.Count,
         Undefined => 0,
         _ => throw new TemplateError($"object of type '{TypeName(v)}' has no len()"),
     };

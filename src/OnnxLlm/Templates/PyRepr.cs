@@ -69,6 +69,11 @@ internal static class PyRepr
 
                 sb.Append('}');
                 break;
+            case PyDictView view:
+                sb.Append(view.Kind).Append('(');
+                AppendRepr(sb, view.Items);
+                sb.Append(')');
+                break;
             case JinjaNamespace ns:
                 sb.Append("<Namespace {");
                 bool firstAttr = true;

@@ -57,6 +57,8 @@ public sealed class FilterTests
     [DataRow("{{ {'a': 1}.get('a') }}{{ {'a': 1}.get('b', 2) }}{{ {'a': 1}.get('c') }}", "12None")]
     [DataRow("{{ {'a': 1, 'b': 2}.keys() | list }}{{ {'a': 1, 'b': 2}.values() | list }}{{ {'a': 1}.items() | list }}", "['a', 'b'][1, 2][('a', 1)]")]
     [DataRow("{{ [1, 2, 2].index(2) }}{{ [1, 2, 2].count(2) }}", "12")]
+    // dict views print like Python's and behave as sized iterables.
+    [DataRow("{{ {'a': 1}.items() }}|{{ {'a': 1}.keys() }}|{{ {'a': 1}.values() }}|{{ {'a': 1}.items() | length }}|{{ 'a' in {'a': 1}.keys() }}", "dict_items([('a', 1)])|dict_keys(['a'])|dict_values([1])|1|True")]
     public void MethodsMatchPython(string template, string expected)
         => Assert.AreEqual(expected, TemplateTestHelpers.Render(template));
 

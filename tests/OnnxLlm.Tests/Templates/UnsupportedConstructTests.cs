@@ -59,6 +59,8 @@ public sealed class UnsupportedConstructTests
     [DataRow("{{ [1] | map('upper') | first }}{{ [1] | map('x') | list }}", "No filter named 'x'")]
     [DataRow("{{ strftime_now('%Q') }}", "%Q")]
     [DataRow("{{ joiner() }}", "'joiner' is undefined")]
+    [DataRow("{{ {'a': 1}.items() | tojson }}", "dict_items is not JSON serializable")]
+    [DataRow("{{ [1] | map('string') | tojson }}", "generator is not JSON serializable")]
     public void UnsupportedAtRenderTimeRaises(string template, string messagePart)
     {
         var ex = Assert.ThrowsExactly<ChatTemplateException>(() => TemplateTestHelpers.Render(template));
