@@ -21,6 +21,7 @@ public sealed class GenerationEngine : IDisposable
     private readonly DecoderStatePool _states;
     private readonly SemaphoreSlim _slots;
     private readonly int _prefillChunkSize;
+    private readonly int _textVocabularySize;
 
     /// <summary>Creates an engine over a loaded decoder and its tokenizer (neither is owned).</summary>
     public GenerationEngine(DecoderModel model, QwenTokenizer tokenizer, int maxConcurrentGenerations = 1, int prefillChunkSize = 128)
@@ -34,6 +35,7 @@ public sealed class GenerationEngine : IDisposable
         _states = new DecoderStatePool(model);
         _slots = new SemaphoreSlim(maxConcurrentGenerations, maxConcurrentGenerations);
         _prefillChunkSize = prefillChunkSize;
+        _textVocabularySize = Math.Min(tokenizer.VocabularySize, model.Config.VocabSize);
     }
 
     /// <summary>The model's context length (prompt + output).</summary>
@@ -132,6 +134,8 @@ public sealed class GenerationEngine : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 var logits = state.MutableLogits;
                 LogitsGuard.ThrowIfInvalid(logits, generated);
+                // Qwen pads its embedding table beyond the tokenizer's vocabulary; those rows are not tokens.
+                if (_textVocabularySize < logits.Length) logits[_textVocabularySize..].Fill(float.NegativeInfinity);
                 int token = sampler.Sample(logits);
                 generated++;
                 firstToken ??= Stopwatch.GetElapsedTime(started);
