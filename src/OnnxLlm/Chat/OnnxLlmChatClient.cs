@@ -113,6 +113,9 @@ public sealed class OnnxLlmChatClient : IChatClient
         var template = _model.ChatTemplate ?? throw new InvalidOperationException(
             $"The model folder {_model.Directory} has no chat_template in tokenizer_config.json, so it cannot render a chat; " +
             "use the GenerationEngine with token ids instead.");
+        if (options?.ModelId is { Length: > 0 } requestedModel && !string.Equals(requestedModel, _model.ModelId, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException(
+                $"This client serves the model '{_model.ModelId}'; ChatOptions.ModelId asks for '{requestedModel}'.", nameof(options));
         if (_model.IsBaseModel && Interlocked.Exchange(ref _baseModelWarned, 1) == 0)
             _logger.LogWarning("{ModelId} looks like a base (not chat-tuned) model: its EOS token is not the chat template's end-of-turn token. " +
                                "Answers may not stop on their own; use an -Instruct model for chat.", _model.ModelId);

@@ -61,7 +61,12 @@ public sealed class GenerationEngine : IDisposable
             try
             {
                 await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // The loop may run ahead of a slow reader; ReadAllAsync hands out buffered items without
+                    // looking at the token, so check it per item: cancellation takes effect at the next token.
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return update;
+                }
             }
             finally
             {

@@ -163,6 +163,16 @@ public sealed class ChatClientTests
     }
 
     [TestMethod]
+    public async Task ModelId_MustNameThisModel()
+    {
+        using var client = await ClientAsync();
+        var ok = await client.GetResponseAsync(Question, new ChatOptions { ModelId = client.Model.ModelId.ToUpperInvariant(), MaxOutputTokens = 2 });
+        Assert.AreEqual(client.Model.ModelId, ok.ModelId);
+        var ex = await Assert.ThrowsExactlyAsync<ArgumentException>(() => client.GetResponseAsync(Question, new ChatOptions { ModelId = "gpt-4o" }));
+        StringAssert.Contains(ex.Message, "gpt-4o");
+    }
+
+    [TestMethod]
     public async Task NullMessages_Throw()
     {
         using var client = await ClientAsync();
