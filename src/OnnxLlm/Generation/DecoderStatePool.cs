@@ -13,12 +13,12 @@ internal sealed class DecoderStatePool : IDisposable
     private const int CapacityGranularity = 256;
 
     private readonly DecoderModel _model;
-    private readonly ConcurrentBag<DecoderState> _idle = new();
+    private readonly ConcurrentBag<IDecoderState> _idle = new();
     private bool _disposed;
 
     public DecoderStatePool(DecoderModel model) => _model = model;
 
-    public DecoderState Rent(int tokensNeeded)
+    public IDecoderState Rent(int tokensNeeded)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         while (_idle.TryTake(out var state))
@@ -35,7 +35,7 @@ internal sealed class DecoderStatePool : IDisposable
         return _model.CreateState(capacity);
     }
 
-    public void Return(DecoderState state)
+    public void Return(IDecoderState state)
     {
         if (_disposed) state.Dispose();
         else _idle.Add(state);

@@ -141,7 +141,9 @@ public sealed class GenerationEngine : IDisposable
                 LogitsGuard.ThrowIfInvalid(logits, generated);
                 // Qwen pads its embedding table beyond the tokenizer's vocabulary; those rows are not tokens.
                 if (_textVocabularySize < logits.Length) logits[_textVocabularySize..].Fill(float.NegativeInfinity);
+                request.Constraint?.Apply(logits);
                 int token = sampler.Sample(logits);
+                request.Constraint?.Accept(token);
                 generated++;
                 firstToken ??= Stopwatch.GetElapsedTime(started);
                 if (stopIds.Contains(token))
@@ -150,6 +152,11 @@ public sealed class GenerationEngine : IDisposable
                     break;
                 }
                 if (Emit(token, detokenizer.Append(token), stops, output, promptLength, generated, firstToken))
+                {
+                    finish = GenerationFinishReason.Stop;
+                    break;
+                }
+                if (request.Constraint?.IsComplete == true)
                 {
                     finish = GenerationFinishReason.Stop;
                     break;

@@ -17,6 +17,9 @@ public sealed record GenerationRequest
     /// <summary>Token ids that end generation (EOS and end-of-turn); they are not part of the text.</summary>
     public IReadOnlyCollection<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>Restricts the tokens that may be generated (null: none); see <see cref="ILogitsConstraint"/>.</summary>
+    public ILogitsConstraint? Constraint { get; init; }
+
     /// <summary>Strings that end generation when they appear in the decoded text; they are not emitted.</summary>
     public IReadOnlyList<string> StopSequences { get; init; } = [];
 }

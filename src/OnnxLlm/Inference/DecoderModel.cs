@@ -96,7 +96,7 @@ public sealed class DecoderModel : IDisposable
 
     /// <summary>Creates a sequence state whose KV cache holds up to <paramref name="capacity"/> tokens.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Capacity is not within 1..context length.</exception>
-    public DecoderState CreateState(int capacity)
+    public IDecoderState CreateState(int capacity)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);

@@ -8,7 +8,7 @@ namespace OnnxLlm.Inference;
 /// input and output buffers bound once and reused, so a decode step allocates nothing managed.
 /// Not thread-safe: one state serves one generation at a time.
 /// </summary>
-public sealed class DecoderState : IDisposable
+public sealed class DecoderState : IDecoderState
 {
     private readonly DecoderModel _model;
     private readonly OrtIoBinding _binding;
@@ -65,7 +65,7 @@ public sealed class DecoderState : IDisposable
     public ReadOnlySpan<float> Logits => _logits;
 
     /// <summary>The same logits, writable, for samplers that adjust them in place (no copy per token).</summary>
-    internal Span<float> MutableLogits => _logits;
+    public Span<float> MutableLogits => _logits;
 
     /// <summary>Forgets the sequence so the state can serve a new one (the cache memory is reused).</summary>
     public void Reset()

@@ -1,0 +1,1 @@
+namespace OnnxLlm.SemanticKernel; internal static class Placeholder { }
