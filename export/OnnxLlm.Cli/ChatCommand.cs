@@ -10,7 +10,7 @@ internal static class ChatCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder made by `onnxllm export`.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "Model folder made by `onnxllm export`, or a Hugging Face model id (pulled and cached).", Required = true };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "Ask one question and exit (default: interactive chat)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens per answer (default 1024)." };
         var threads = new Option<int?>("--threads") { Description = "ONNX Runtime intra-op threads." };
@@ -20,7 +20,7 @@ internal static class ChatCommand
         {
             using var client = new OnnxLlmChatClient(new OnnxLlmOptions
             {
-                ModelPath = result.GetRequiredValue(model).FullName,
+                ModelPath = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken),
                 IntraOpThreads = result.GetValue(threads),
             });
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };

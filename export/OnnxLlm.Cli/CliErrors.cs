@@ -14,8 +14,8 @@ internal static class CliErrors
             Console.Error.WriteLine("Cancelled.");
             return 130;
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException
-                                       or NotSupportedException or ArgumentException or KeyNotFoundException)
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or FormatException
+                                       or NotSupportedException or ArgumentException or KeyNotFoundException or HttpRequestException)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             return 1;

@@ -8,5 +8,8 @@ var root = new RootCommand("onnxllm: export Hugging Face Qwen2 / Qwen2.5 checkpo
     ScoreCommand.Create(),
     ChatCommand.Create(),
     DemoCommand.Create(),
+    PullCommand.CreatePull(),
+    PullCommand.CreateList(),
+    PullCommand.CreateRemove(),
 };
 return await root.Parse(args).InvokeAsync();

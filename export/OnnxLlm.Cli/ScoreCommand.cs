@@ -14,7 +14,7 @@ internal static class ScoreCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (genai_config.json + model.onnx).", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "Model folder (genai_config.json + model.onnx), or a Hugging Face model id.", Required = true };
         var ids = new Option<string>("--ids") { Description = "Prompt token ids, comma-separated (e.g. 1,2,3).", Required = true };
         var logitsOut = new Option<FileInfo?>("--logits-out") { Description = "Write the last position's logits here as raw little-endian float32." };
         var greedy = new Option<int>("--greedy") { Description = "Greedy tokens to decode after the prompt (no EOS stop).", DefaultValueFactory = _ => 0 };
@@ -23,13 +23,13 @@ internal static class ScoreCommand
         {
             model, ids, logitsOut, greedy, threads,
         };
-        command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(() =>
+        command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
             var prompt = ParseIds(result.GetRequiredValue(ids));
             int steps = result.GetValue(greedy);
             if (steps < 0) throw new ArgumentException("--greedy must be zero or positive.");
             using var sessionOptions = new SessionOptions { IntraOpNumThreads = result.GetValue(threads) };
-            using var decoder = DecoderModel.Load(result.GetRequiredValue(model).FullName, sessionOptions);
+            using var decoder = DecoderModel.Load(await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken), sessionOptions);
             using var state = decoder.CreateState(Math.Min(decoder.Config.ContextLength, prompt.Length + steps + 1));
             var logits = state.Prefill(prompt);
             int argmax = ArgMax(logits);
@@ -44,7 +44,7 @@ internal static class ScoreCommand
                 if (i + 1 < steps) next = ArgMax(state.Decode(next));
             }
             Console.WriteLine(JsonSerializer.Serialize(new { argmax, greedy = continuation }));
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }

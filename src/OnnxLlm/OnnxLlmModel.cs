@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OnnxLlm.Generation;
+using OnnxLlm.Hub;
 using OnnxLlm.Inference;
 using OnnxLlm.Runtime;
 using OnnxLlm.Templates;
@@ -59,22 +60,55 @@ public sealed class OnnxLlmModel : IDisposable
     /// <summary>The generation engine.</summary>
     public GenerationEngine Engine { get; }
 
-    /// <summary>Loads the folder named by <see cref="OnnxLlmOptions.ModelPath"/>.</summary>
+    /// <summary>
+    /// Loads the model named by <see cref="OnnxLlmOptions.ModelPath"/>: a folder, or a Hugging Face model id that is
+    /// pulled and exported first when it is not cached (which can take minutes; prefer <see cref="LoadAsync"/> then).
+    /// </summary>
     /// <exception cref="ArgumentException">ModelPath is not set.</exception>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">ModelPath is neither a folder nor a model id.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing (named in the message).</exception>
     /// <exception cref="InvalidDataException">A file is malformed (named in the message).</exception>
-    public static OnnxLlmModel Load(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null)
+    /// <exception cref="HubException">Pulling a model id failed.</exception>
+    public static OnnxLlmModel Load(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null) =>
+        // Pulling is asynchronous I/O; a synchronous caller (e.g. a DI factory) waits for it on a pool thread.
+        Task.Run(() => LoadAsync(options, loggerFactory)).GetAwaiter().GetResult();
+
+    /// <summary>Loads a model folder, or pulls, exports and caches a Hugging Face model id first.</summary>
+    /// <inheritdoc cref="Load" path="/exception"/>
+    public static async Task<OnnxLlmModel> LoadAsync(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null,
+        IProgress<PullProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.ModelPath))
-            throw new ArgumentException("OnnxLlmOptions.ModelPath must name a model folder.", nameof(options));
+            throw new ArgumentException("OnnxLlmOptions.ModelPath must name a model folder or a Hugging Face model id.", nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultMaxOutputTokens, 1, nameof(options.DefaultMaxOutputTokens));
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxLlmModel>();
         string directory = Path.GetFullPath(options.ModelPath);
+        string? hubId = null;
         if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"Model folder not found: {directory}");
+        {
+            if (!HubModelId.TryParse(options.ModelPath, out var id))
+                throw new DirectoryNotFoundException($"Model folder not found: {directory} (and '{options.ModelPath}' is not a Hugging Face model id).");
+            using var puller = new ModelPuller(options.Hub, logger: logger);
+            PulledModel pulled;
+            try
+            {
+                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision }, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HubModelNotFoundException or HttpRequestException)
+            {
+                // A mistyped relative folder path also looks like owner/name: say both things that were tried.
+                throw new HubModelNotFoundException($"No model folder {directory} exists, and pulling '{id}' from the Hub failed: {ex.Message}");
+            }
+            logger.LogInformation("{Id} is {Source} at {Directory}.", id, pulled.FromCache ? "cached" : "pulled and exported", pulled.ModelDirectory);
+            directory = pulled.ModelDirectory;
+            hubId = id.Repository;
+        }
+        return LoadFolder(options, directory, hubId, logger);
+    }
 
+    private static OnnxLlmModel LoadFolder(OnnxLlmOptions options, string directory, string? hubId, ILogger logger)
+    {
         var tokenizer = QwenTokenizer.FromDirectory(directory);
         var defaults = GenerationDefaults.Load(Path.Combine(directory, "generation_config.json"));
         var template = tokenizer.ChatTemplate is { } source ? ChatTemplate.Parse(source) : null;
@@ -90,7 +124,7 @@ public sealed class OnnxLlmModel : IDisposable
             if (endOfTurn is int turn) stopIds.Add(turn);
             bool isBase = endOfTurn is int t && tokenizer.EosToken is { } e && tokenizer.TokenToId(e) != t;
 
-            string modelId = options.ModelId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+            string modelId = options.ModelId ?? hubId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
             var engine = new GenerationEngine(decoder, tokenizer, options.MaxConcurrentGenerations, options.PrefillChunkSize);
             logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
                 modelId, directory, decoder.Config.NumHiddenLayers, decoder.Config.VocabSize, decoder.Config.ContextLength,

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.AI;
+using OnnxLlm.Chat;
+using OnnxLlm.Export.Precision;
+using OnnxLlm.Hub;
+using OnnxLlm.Testing;
+
+namespace OnnxLlm.Integrations.Tests.Hub;
+
+/// <summary>Pull → export → chat against a local fake Hub, with the Hub's failure modes.</summary>
+[TestClass]
+public sealed class HubPullTests
+{
+    private const string Repository = "test-org/qwen2-tiny";
+    private const string Commit = "0123456789abcdef0123456789abcdef01234567";
+
+    private static async Task<FakeHub> StartHubAsync(long? maxShardBytes = null)
+    {
+        var hub = new FakeHub();
+        hub.AddRepository(Repository, await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, "instruct", maxShardBytes), Commit);
+        await hub.StartAsync();
+        return hub;
+    }
+
+    private static HubOptions Options(FakeHub? hub, string? cache = null) => new()
+    {
+        Endpoint = hub?.Endpoint ?? new Uri("http://127.0.0.1:9/"), // port 9 (discard): nothing listens there
+        CacheDirectory = cache ?? Path.Combine(TestModels.Root, "hubcache-" + Guid.NewGuid().ToString("N")),
+        MaxAttempts = 3,
+        InitialRetryDelay = TimeSpan.FromMilliseconds(10),
+    };
+
+    [TestMethod]
+    public async Task Pull_ExportsAndChats_AndASecondPullIsACacheHitWithoutNetwork()
+    {
+        var options = Options(null);
+        await using (var hub = await StartHubAsync())
+        {
+            options.Endpoint = hub.Endpoint;
+            using var puller = new ModelPuller(options);
+            var pulled = await puller.PullAsync(HubModelId.Parse(Repository));
+            Assert.IsFalse(pulled.FromCache);
+            Assert.AreEqual(Commit, pulled.CommitSha);
+            Assert.IsTrue(File.Exists(Path.Combine(pulled.ModelDirectory, "genai_config.json")));
+        }
+        // The Hub is gone: the cached export must be used without any network.
+        using var client = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = Repository, Hub = options, IntraOpThreads = 1 });
+        Assert.AreEqual(Repository, client.Model.ModelId);
+        var response = await client.GetResponseAsync("hi", new ChatOptions { MaxOutputTokens = 3, Seed = 1 });
+        Assert.AreEqual(3, (int)response.Usage!.OutputTokenCount!);
+        using var offlinePuller = new ModelPuller(options);
+        Assert.IsTrue((await offlinePuller.PullAsync(HubModelId.Parse(Repository))).FromCache);
+    }
+
+    [TestMethod]
+    public async Task DroppedConnectionMidShard_IsResumedWithARangeRequest()
+    {
+        await using var hub = await StartHubAsync();
+        hub.DropOnce = ("model.safetensors", 1_000_000);
+        using var puller = new ModelPuller(Options(hub));
+        var pulled = await puller.PullAsync(HubModelId.Parse(Repository));
+        Assert.IsTrue(File.Exists(Path.Combine(pulled.ModelDirectory, "model.onnx")));
+        var cdn = hub.Requests.Where(r => r.Path.StartsWith("/cdn/") && r.Path.EndsWith("model.safetensors")).ToList();
+        Assert.HasCount(2, cdn);
+        Assert.AreEqual("bytes=1000000-", cdn[1].Range, "the second request must resume where the first broke off");
+    }
+
+    [TestMethod]
+    public async Task WrongChecksum_FailsAndDeletesTheDownload()
+    {
+        await using var hub = await StartHubAsync();
+        hub.WrongChecksumFor = "model.safetensors";
+        var options = Options(hub);
+        using var puller = new ModelPuller(options);
+        var ex = await Assert.ThrowsExactlyAsync<HubIntegrityException>(() => puller.PullAsync(HubModelId.Parse(Repository)));
+        StringAssert.Contains(ex.Message, "model.safetensors");
+        string checkpoint = puller.Cache.CheckpointDirectory(Repository, Commit);
+        Assert.IsFalse(File.Exists(Path.Combine(checkpoint, "model.safetensors")));
+        Assert.IsFalse(File.Exists(Path.Combine(checkpoint, "model.safetensors.incomplete")));
+        Assert.IsFalse(Directory.Exists(puller.Cache.ExportDirectory(Repository, Commit, new PullOptions().Variant)));
+    }
+
+    [TestMethod]
+    public async Task GatedModel_Needs401Token_AndTheTokenNeverReachesTheFileHost()
+    {
+        await using var hub = await StartHubAsync();
+        hub.RequiredToken = "hf_secret";
+        var options = Options(hub);
+        using (var anonymous = new ModelPuller(options))
+        {
+            var ex = await Assert.ThrowsExactlyAsync<HubAuthenticationException>(() => anonymous.PullAsync(HubModelId.Parse(Repository)));
+            StringAssert.Contains(ex.Message, "HF_TOKEN");
+        }
+        options.Token = "hf_secret";
+        using var authorized = new ModelPuller(options);
+        Assert.IsFalse((await authorized.PullAsync(HubModelId.Parse(Repository))).FromCache);
+        Assert.IsTrue(hub.Requests.Where(r => r.Path.StartsWith("/cdn/")).All(r => r.Authorization is null), "the token leaked to the file host");
+    }
+
+    [TestMethod]
+    public async Task UnknownModel_Is404()
+    {
+        await using var hub = await StartHubAsync();
+        using var puller = new ModelPuller(Options(hub));
+        var ex = await Assert.ThrowsExactlyAsync<HubModelNotFoundException>(() => puller.PullAsync(HubModelId.Parse("test-org/missing")));
+        StringAssert.Contains(ex.Message, "test-org/missing");
+    }
+
+    [TestMethod]
+    public async Task OfflineMode_UsesTheCache_OrSaysItIsNotCached()
+    {
+        var options = Options(null);
+        options.Offline = true;
+        using (var puller = new ModelPuller(options))
+        {
+            var ex = await Assert.ThrowsExactlyAsync<HubOfflineException>(() => puller.PullAsync(HubModelId.Parse(Repository)));
+            StringAssert.Contains(ex.Message, options.CacheDirectory);
+        }
+        await using (var hub = await StartHubAsync())
+        {
+            options.Offline = false;
+            options.Endpoint = hub.Endpoint;
+            using var online = new ModelPuller(options);
+            await online.PullAsync(HubModelId.Parse(Repository));
+        }
+        options.Offline = true;
+        using var offline = new ModelPuller(options);
+        var pulled = await offline.PullAsync(HubModelId.Parse(Repository), new PullOptions { Refresh = true });
+        Assert.IsTrue(pulled.FromCache);
+    }
+
+    [TestMethod]
+    public async Task DamagedCacheEntry_IsDetectedAndRedone()
+    {
+        await using var hub = await StartHubAsync();
+        var options = Options(hub);
+        using var puller = new ModelPuller(options);
+        var first = await puller.PullAsync(HubModelId.Parse(Repository));
+        File.Delete(Path.Combine(first.ModelDirectory, "model.onnx"));
+        var second = await puller.PullAsync(HubModelId.Parse(Repository));
+        Assert.IsFalse(second.FromCache, "a damaged export must be redone, not used");
+        Assert.IsTrue(File.Exists(Path.Combine(second.ModelDirectory, "model.onnx")));
+    }
+
+    [TestMethod]
+    public async Task ConcurrentPullsOfOneShardedModel_DownloadOnce_AndAgree()
+    {
+        await using var hub = await StartHubAsync(maxShardBytes: 8_000_000);
+        var options = Options(hub);
+        using var a = new ModelPuller(options);
+        using var b = new ModelPuller(options);
+        var results = await Task.WhenAll(a.PullAsync(HubModelId.Parse(Repository)), b.PullAsync(HubModelId.Parse(Repository)));
+        Assert.AreEqual(results[0].ModelDirectory, results[1].ModelDirectory);
+        var shards = hub.Requests.Where(r => r.Path.StartsWith("/cdn/")).Select(r => r.Path).ToList();
+        Assert.IsGreaterThan(1, shards.Distinct().Count(), "expected several shards");
+        Assert.HasCount(shards.Distinct().Count(), shards, "each shard must be downloaded once");
+    }
+
+    [TestMethod]
+    public async Task Cli_ChatWithAModelId_PullsExportsAndAnswers()
+    {
+        await using var hub = await StartHubAsync();
+        string cache = Path.Combine(TestModels.Root, "clicache-" + Guid.NewGuid().ToString("N"));
+        var start = DotnetProcess.StartInfo("OnnxLlm.Cli.dll", "chat", "--model", Repository, "--prompt", "hi", "--max-tokens", "3", "--seed", "1");
+        start.Environment["HF_ENDPOINT"] = hub.Endpoint.ToString();
+        start.Environment["ONNXLLM_CACHE"] = cache;
+        var (exitCode, _, stderr) = await DotnetProcess.RunAsync(start, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, exitCode, stderr);
+        StringAssert.Contains(stderr, "3 tokens");
+        Assert.IsTrue(Directory.Exists(Path.Combine(cache, "exports", "test-org--qwen2-tiny", Commit, "fp16-cpu")));
+    }
+}
