@@ -1,7 +1,10 @@
 namespace OnnxLlm.Tokenization;
 
-/// <summary>A token matched verbatim in text before BPE (e.g. &lt;|im_start|&gt;, &lt;tool_call&gt;).</summary>
-/// <param name="Id">Its id.</param>
-/// <param name="Content">Its text.</param>
-/// <param name="Special">Whether it is a control token (hidden when decoding with skipSpecialTokens).</param>
-public sealed record AddedToken(int Id, string Content, bool Special);
+/// <summary>
+/// A token added on top of the BPE vocabulary (<c>added_tokens_decoder</c> in tokenizer_config.json,
+/// <c>added_tokens</c> in tokenizer.json): matched verbatim in text and mapped straight to its id.
+/// </summary>
+/// <param name="Id">The token id.</param>
+/// <param name="Content">The exact text of the token, e.g. <c>&lt;|im_start|&gt;</c>.</param>
+/// <param name="Special">Whether the token is special (dropped by decoding with <c>skipSpecialTokens</c>).</param>
+internal readonly record struct AddedToken(int Id, string Content, bool Special);

@@ -1,135 +1,518 @@
+using System.Buffers;
+using System.Collections.ObjectModel;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
 namespace OnnxLlm.Tokenization;
 
 /// <summary>
-/// Qwen2 / Qwen2.5's byte-level BPE tokenizer on Microsoft.ML.Tokenizers: NFC normalization, Qwen's
-/// pre-tokenization rule, and added tokens (&lt;|im_start|&gt;, &lt;tool_call&gt;, ...) recognised inside text.
-/// Thread-safe.
+/// The tokenizer of Hugging Face Qwen2 / Qwen2.5 (and Qwen3) models: byte-level BPE with Qwen2's pre-tokenizer,
+/// NFC normalisation and verbatim added tokens such as <c>&lt;|im_start|&gt;</c>, producing the same ids as
+/// Hugging Face <c>tokenizers</c>.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Encoding first cuts added tokens out of the text (leftmost, then longest match), NFC-normalises each remaining
+/// piece, and hands it to a <see cref="BpeTokenizer"/> from Microsoft.ML.Tokenizers configured for byte-level BPE
+/// with a code-point-exact implementation of Qwen2's split pattern. Decoding does not go through Microsoft.ML.Tokenizers: it concatenates the
+/// raw bytes of each token (<see cref="GetTokenBytes"/>) and converts them to text once, replacing invalid UTF-8
+/// with U+FFFD exactly as Hugging Face's lossy decoding does, which is also what lets
+/// <see cref="StreamingDetokenizer"/> reproduce <see cref="Decode(IEnumerable{int}, bool)"/> piece by piece.
+/// </para>
+/// <para>Instances are immutable after loading and safe to use from several threads at once.</para>
+/// </remarks>
 public sealed class QwenTokenizer
 {
+    private const string VocabFileName = "vocab.json";
+    private const string MergesFileName = "merges.txt";
+    private const string TokenizerConfigFileName = "tokenizer_config.json";
+    private const string TokenizerJsonFileName = "tokenizer.json";
+
     private readonly BpeTokenizer _bpe;
+    private readonly Dictionary<string, int> _vocabulary;
+    private readonly AddedTokenMatcher _addedTokenMatcher;
+    private readonly bool _normalizeNfc;
+
+    // Indexed by id (VocabularySize entries): the token's string form, whether it is special, and its bytes as
+    // _tokenBytes[_tokenByteOffsets[id] .. _tokenByteOffsets[id + 1]].
     private readonly string?[] _idToToken;
-    private readonly byte[][] _tokenBytes;
-    private readonly bool[] _special;
-    private readonly Dictionary<string, int> _tokenToId;
+    private readonly bool[] _isSpecial;
+    private readonly byte[] _tokenBytes;
+    private readonly int[] _tokenByteOffsets;
 
-    private QwenTokenizer(TokenizerFiles files)
+    private QwenTokenizer(TokenizerDefinition definition)
     {
-        var added = files.AddedTokens.ToDictionary(t => t.Content, t => t.Id, StringComparer.Ordinal);
-        _bpe = BpeTokenizer.Create(new BpeOptions(files.Vocabulary)
-        {
-            Merges = files.Merges,
-            ByteLevel = true,
-            Normalizer = new NfcNormalizer(),
-            PreTokenizer = QwenPreTokenizer.Create(added),
-            SpecialTokens = added,
-        });
-        AddedTokens = added;
-        EosToken = files.EosToken;
-        PadToken = files.PadToken;
-        ChatTemplate = files.ChatTemplate;
+        _vocabulary = definition.Vocabulary;
+        _normalizeNfc = definition.NormalizeNfc;
+        EosToken = definition.EosToken;
+        PadToken = definition.PadToken;
+        ChatTemplate = definition.ChatTemplate;
 
-        int size = Math.Max(files.Vocabulary.Values.DefaultIfEmpty(-1).Max(), files.AddedTokens.Select(t => t.Id).DefaultIfEmpty(-1).Max()) + 1;
-        VocabularySize = size;
-        _idToToken = new string?[size];
-        _tokenBytes = new byte[size][];
-        _special = new bool[size];
-        _tokenToId = new Dictionary<string, int>(files.Vocabulary, StringComparer.Ordinal);
-        foreach (var (token, id) in files.Vocabulary)
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        var addedById = new Dictionary<int, AddedToken>();
+        foreach (AddedToken token in definition.AddedTokens)
         {
-            _idToToken[id] = token;
-            _tokenBytes[id] = ByteLevelAlphabet.ToBytes(token);
+            added[token.Content] = token.Id;
+            addedById[token.Id] = token;
         }
-        foreach (var token in files.AddedTokens)
+
+        AddedTokens = new ReadOnlyDictionary<string, int>(added);
+        _addedTokenMatcher = new AddedTokenMatcher(addedById.Values);
+
+        int maxId = -1;
+        foreach (int id in _vocabulary.Values)
+        {
+            maxId = Math.Max(maxId, id);
+        }
+
+        foreach (int id in addedById.Keys)
+        {
+            maxId = Math.Max(maxId, id);
+        }
+
+        VocabularySize = maxId + 1;
+        _idToToken = new string?[VocabularySize];
+        _isSpecial = new bool[VocabularySize];
+        foreach (KeyValuePair<string, int> entry in _vocabulary)
+        {
+            _idToToken[entry.Value] = entry.Key;
+        }
+
+        foreach (AddedToken token in addedById.Values)
         {
             _idToToken[token.Id] = token.Content;
-            _tokenBytes[token.Id] = Encoding.UTF8.GetBytes(token.Content);
-            _special[token.Id] = token.Special;
-            _tokenToId[token.Content] = token.Id;
+            _isSpecial[token.Id] = token.Special;
         }
-        for (int i = 0; i < size; i++) _tokenBytes[i] ??= [];
+
+        (_tokenBytes, _tokenByteOffsets) = BuildByteTable(_idToToken, addedById);
+        EosTokenId = EosToken is null ? null : TokenToId(EosToken);
+        PadTokenId = PadToken is null ? null : TokenToId(PadToken);
+
+        try
+        {
+            _bpe = BpeTokenizer.Create(new BpeOptions(_vocabulary)
+            {
+                Merges = definition.Merges,
+                ByteLevel = true,
+                PreTokenizer = QwenPreTokenizer.Instance,
+            });
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Microsoft.ML.Tokenizers reports merges of tokens missing from the vocabulary this way.
+            throw new InvalidDataException($"The merges in '{definition.MergesSource}' do not match the vocabulary: {ex.Message}", ex);
+        }
     }
 
-    /// <summary>Loads the tokenizer of a model folder (vocab.json + merges.txt + tokenizer_config.json, or tokenizer.json).</summary>
-    /// <exception cref="FileNotFoundException">No tokenizer files (the message names what was looked for).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed (named in the message).</exception>
-    public static QwenTokenizer FromDirectory(string modelDirectory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
-        return new QwenTokenizer(TokenizerFiles.FromDirectory(modelDirectory));
-    }
-
-    /// <summary>Loads the tokenizer from explicit files.</summary>
-    public static QwenTokenizer FromFiles(string vocabJsonPath, string mergesPath, string? tokenizerConfigPath = null) =>
-        new(TokenizerFiles.FromFiles(vocabJsonPath, mergesPath, tokenizerConfigPath));
-
-    /// <summary>Loads the tokenizer from a Hugging Face tokenizer.json (and optionally its tokenizer_config.json).</summary>
-    public static QwenTokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null) =>
-        new(TokenizerFiles.FromTokenizerJson(tokenizerJsonPath, tokenizerConfigPath));
-
-    /// <summary>Added tokens (content → id), matched verbatim in text.</summary>
+    /// <summary>The added tokens (special or not) by content, e.g. <c>&lt;|im_end|&gt;</c> → 151645.</summary>
     public IReadOnlyDictionary<string, int> AddedTokens { get; }
 
-    /// <summary>Ids 0..VocabularySize-1 (the largest id + 1).</summary>
+    /// <summary>One more than the highest token id of the vocabulary and added tokens (151,665 for Qwen2.5).</summary>
+    /// <remarks>A model's embedding matrix may be larger (Qwen2.5 pads it to 151,936); ids beyond this decode to nothing.</remarks>
     public int VocabularySize { get; }
 
-    /// <summary>The end-of-sequence token named by tokenizer_config.json.</summary>
+    /// <summary>The end-of-sequence token from tokenizer_config.json (<c>&lt;|im_end|&gt;</c> for Qwen2.5-Instruct), or null.</summary>
     public string? EosToken { get; }
 
-    /// <summary>The padding token named by tokenizer_config.json.</summary>
+    /// <summary>The id of <see cref="EosToken"/>, or null.</summary>
+    public int? EosTokenId { get; }
+
+    /// <summary>The padding token from tokenizer_config.json (<c>&lt;|endoftext|&gt;</c> for Qwen2.5), or null.</summary>
     public string? PadToken { get; }
 
-    /// <summary>The chat template (Jinja2 source) from tokenizer_config.json, or null.</summary>
+    /// <summary>The id of <see cref="PadToken"/>, or null.</summary>
+    public int? PadTokenId { get; }
+
+    /// <summary>The raw Jinja <c>chat_template</c> from tokenizer_config.json, or null when there is none.</summary>
     public string? ChatTemplate { get; }
 
-    /// <summary>Token ids of <paramref name="text"/>; no BOS/EOS is added.</summary>
+    /// <summary>
+    /// Loads the tokenizer files of a Hugging Face model directory: vocab.json + merges.txt (+ tokenizer_config.json
+    /// when present) if both exist, otherwise tokenizer.json (+ tokenizer_config.json when present).
+    /// </summary>
+    /// <param name="modelDirectory">The model directory.</param>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">Neither layout is complete; <see cref="FileNotFoundException.FileName"/> is the missing file.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed; the message names it.</exception>
+    /// <exception cref="NotSupportedException">tokenizer.json describes a tokenizer other than Qwen2's byte-level BPE.</exception>
+    public static QwenTokenizer FromDirectory(string modelDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        if (!Directory.Exists(modelDirectory))
+        {
+            throw new DirectoryNotFoundException($"The model directory '{modelDirectory}' does not exist.");
+        }
+
+        string vocab = Path.Combine(modelDirectory, VocabFileName);
+        string merges = Path.Combine(modelDirectory, MergesFileName);
+        string config = Path.Combine(modelDirectory, TokenizerConfigFileName);
+        string tokenizerJson = Path.Combine(modelDirectory, TokenizerJsonFileName);
+        string? existingConfig = File.Exists(config) ? config : null;
+
+        if (File.Exists(vocab) && File.Exists(merges))
+        {
+            return FromFiles(vocab, merges, existingConfig);
+        }
+
+        if (File.Exists(tokenizerJson))
+        {
+            return FromTokenizerJson(tokenizerJson, existingConfig);
+        }
+
+        string missing = File.Exists(vocab) ? merges : vocab;
+        throw new FileNotFoundException(
+            $"The model directory '{modelDirectory}' has no tokenizer: '{missing}' does not exist and there is no {TokenizerJsonFileName}.",
+            missing);
+    }
+
+    /// <summary>Loads the tokenizer from vocab.json, merges.txt and, optionally, tokenizer_config.json.</summary>
+    /// <param name="vocabJsonPath">vocab.json: byte-level token → id.</param>
+    /// <param name="mergesPath">merges.txt: the BPE merges in priority order.</param>
+    /// <param name="tokenizerConfigPath">
+    /// tokenizer_config.json, supplying the added tokens (<c>added_tokens_decoder</c>), <see cref="EosToken"/>,
+    /// <see cref="PadToken"/> and <see cref="ChatTemplate"/>; without it no added token is recognised.
+    /// </param>
+    /// <exception cref="FileNotFoundException">A file does not exist; <see cref="FileNotFoundException.FileName"/> names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed; the message names it.</exception>
+    public static QwenTokenizer FromFiles(string vocabJsonPath, string mergesPath, string? tokenizerConfigPath)
+    {
+        ArgumentNullException.ThrowIfNull(vocabJsonPath);
+        ArgumentNullException.ThrowIfNull(mergesPath);
+
+        // The slow and fast Qwen2 tokenizers both NFC-normalise text built from vocab.json + merges.txt.
+        var definition = new TokenizerDefinition
+        {
+            Vocabulary = TokenizerFileReader.ReadVocabJson(vocabJsonPath),
+            Merges = TokenizerFileReader.ReadMergesTxt(mergesPath),
+            MergesSource = mergesPath,
+            AddedTokens = [],
+            NormalizeNfc = true,
+        };
+        ApplyConfig(definition, tokenizerConfigPath);
+        return new QwenTokenizer(definition);
+    }
+
+    /// <summary>Loads the tokenizer from a Hugging Face tokenizer.json and, optionally, tokenizer_config.json.</summary>
+    /// <param name="tokenizerJsonPath">tokenizer.json, supplying the vocabulary, merges, normaliser and added tokens.</param>
+    /// <param name="tokenizerConfigPath">
+    /// tokenizer_config.json, supplying <see cref="EosToken"/>, <see cref="PadToken"/>, <see cref="ChatTemplate"/>
+    /// and any added tokens missing from tokenizer.json.
+    /// </param>
+    /// <exception cref="FileNotFoundException">A file does not exist; <see cref="FileNotFoundException.FileName"/> names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed; the message names it.</exception>
+    /// <exception cref="NotSupportedException">The file describes a tokenizer other than Qwen2's byte-level BPE.</exception>
+    public static QwenTokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizerJsonPath);
+        TokenizerDefinition definition = TokenizerFileReader.ReadTokenizerJson(tokenizerJsonPath);
+        ApplyConfig(definition, tokenizerConfigPath);
+        return new QwenTokenizer(definition);
+    }
+
+    private static void ApplyConfig(TokenizerDefinition definition, string? tokenizerConfigPath)
+    {
+        if (tokenizerConfigPath is null)
+        {
+            return;
+        }
+
+        var (addedTokens, eos, pad, chatTemplate) = TokenizerFileReader.ReadTokenizerConfig(tokenizerConfigPath);
+        var knownIds = definition.AddedTokens.Select(t => t.Id).ToHashSet();
+        definition.AddedTokens.AddRange(addedTokens.Where(t => !knownIds.Contains(t.Id)));
+        definition.EosToken = eos;
+        definition.PadToken = pad;
+        definition.ChatTemplate = chatTemplate;
+    }
+
+    /// <summary>
+    /// Encodes text to token ids. No BOS/EOS is added; added tokens written in the text map to their ids. A lone
+    /// (unpaired) surrogate is encoded as U+FFFD.
+    /// </summary>
     public IReadOnlyList<int> Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Length == 0 ? [] : _bpe.EncodeToIds(text);
+        return Encode(text.AsSpan());
     }
 
-    /// <summary>How many tokens <see cref="Encode"/> would return.</summary>
+    /// <inheritdoc cref="Encode(string)"/>
+    public IReadOnlyList<int> Encode(ReadOnlySpan<char> text)
+    {
+        var ids = new List<int>(Math.Max(4, text.Length / 3));
+        int count = 0;
+        EncodeCore(text, ids, ref count);
+        return ids;
+    }
+
+    /// <summary>The number of tokens <see cref="Encode(string)"/> would return, without building the list.</summary>
     public int CountTokens(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Length == 0 ? 0 : _bpe.CountTokens(text);
+        return CountTokens(text.AsSpan());
     }
 
-    /// <summary>The text of a sequence of ids; invalid UTF-8 becomes U+FFFD.</summary>
-    /// <param name="ids">Token ids.</param>
-    /// <param name="skipSpecialTokens">Leave out special (control) tokens such as &lt;|im_end|&gt;.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
+    /// <inheritdoc cref="CountTokens(string)"/>
+    public int CountTokens(ReadOnlySpan<char> text)
+    {
+        int count = 0;
+        EncodeCore(text, null, ref count);
+        return count;
+    }
+
+    private void EncodeCore(ReadOnlySpan<char> text, List<int>? ids, ref int count)
+    {
+        while (!text.IsEmpty)
+        {
+            AddedToken token = default;
+            int position = _addedTokenMatcher.IsEmpty ? -1 : _addedTokenMatcher.FindNext(text, out token);
+            ReadOnlySpan<char> ordinary = position < 0 ? text : text[..position];
+            if (!ordinary.IsEmpty)
+            {
+                EncodeOrdinary(ordinary, ids, ref count);
+            }
+
+            if (position < 0)
+            {
+                break;
+            }
+
+            ids?.Add(token.Id);
+            count++;
+            text = text[(position + token.Content.Length)..];
+        }
+    }
+
+    /// <summary>Encodes text containing no added token: NFC, then pre-tokenization and byte-level BPE.</summary>
+    private void EncodeOrdinary(ReadOnlySpan<char> text, List<int>? ids, ref int count)
+    {
+        // A lone surrogate cannot be converted to UTF-8 (nor NFC-normalised: .NET throws), and Hugging Face refuses
+        // such strings outright; encode it as U+FFFD instead, which is what any UTF-8 conversion substitutes.
+        if (text.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && HasLoneSurrogate(text))
+        {
+            text = ReplaceLoneSurrogates(text);
+        }
+
+        // Hugging Face normalises each piece between added tokens, not the whole text; most text is already NFC,
+        // so only allocate when it is not.
+        if (_normalizeNfc && !text.IsNormalized(NormalizationForm.FormC))
+        {
+            text = text.ToString().Normalize(NormalizationForm.FormC);
+        }
+
+        if (ids is null)
+        {
+            count += _bpe.CountTokens(text, considerPreTokenization: true, considerNormalization: false);
+        }
+        else
+        {
+            IReadOnlyList<int> pieceIds = _bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false);
+            ids.AddRange(pieceIds);
+            count += pieceIds.Count;
+        }
+    }
+
+    private static bool HasLoneSurrogate(ReadOnlySpan<char> text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ReplaceLoneSurrogates(ReadOnlySpan<char> text)
+    {
+        var builder = new StringBuilder(text.Length);
+        Span<char> utf16 = stackalloc char[2];
+        foreach (Rune rune in text.EnumerateRunes())
+        {
+            // EnumerateRunes yields U+FFFD for each lone surrogate.
+            builder.Append(utf16[..rune.EncodeToUtf16(utf16)]);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// Decodes token ids to text. Invalid or incomplete UTF-8 (a multi-byte character cut off by the end of the ids)
+    /// becomes U+FFFD, as in Hugging Face. Ids outside the vocabulary are ignored.
+    /// </summary>
+    /// <param name="ids">The token ids.</param>
+    /// <param name="skipSpecialTokens">Leave out special tokens (e.g. <c>&lt;|im_end|&gt;</c>; not <c>&lt;tool_call&gt;</c>, which is not special).</param>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var bytes = new List<byte>();
-        foreach (int id in ids)
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(256);
+        int length = 0;
+        try
         {
-            if (skipSpecialTokens && IsSpecial(id)) continue;
-            bytes.AddRange(GetTokenBytes(id));
+            foreach (int id in ids)
+            {
+                AppendTokenBytes(id, skipSpecialTokens, ref buffer, ref length);
+            }
+
+            return Encoding.UTF8.GetString(buffer, 0, length);
         }
-        return Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    /// <summary>The id of a vocabulary entry or added token, or null.</summary>
-    public int? TokenToId(string token) => _tokenToId.TryGetValue(token, out int id) ? id : null;
+    /// <inheritdoc cref="Decode(IEnumerable{int}, bool)"/>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256, ids.Length * 4));
+        int length = 0;
+        try
+        {
+            foreach (int id in ids)
+            {
+                AppendTokenBytes(id, skipSpecialTokens, ref buffer, ref length);
+            }
 
-    /// <summary>The vocabulary entry (byte-level form) or added token of an id, or null.</summary>
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void AppendTokenBytes(int id, bool skipSpecialTokens, ref byte[] buffer, ref int length)
+    {
+        if (skipSpecialTokens && IsSpecial(id))
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> bytes = GetTokenBytes(id);
+        if (length + bytes.Length > buffer.Length)
+        {
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + bytes.Length));
+            buffer.AsSpan(0, length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = larger;
+        }
+
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+
+    /// <summary>Creates a decoder for one stream of generated ids; see <see cref="StreamingDetokenizer"/>.</summary>
+    public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+
+    /// <summary>
+    /// The id of a token given in its vocabulary form (byte-level characters, e.g. <c>Ġworld</c> for " world") or an
+    /// added token's content; null when there is no such token.
+    /// </summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (AddedTokens.TryGetValue(token, out int id) || _vocabulary.TryGetValue(token, out id))
+        {
+            return id;
+        }
+
+        return null;
+    }
+
+    /// <summary>The vocabulary form of a token (see <see cref="TokenToId"/>), or null when the id is unknown.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
-    /// <summary>Whether the id is a special (control) token.</summary>
-    public bool IsSpecial(int id) => (uint)id < (uint)_special.Length && _special[id];
+    /// <summary>Whether the id is an added token marked special (e.g. <c>&lt;|im_start|&gt;</c>).</summary>
+    public bool IsSpecial(int id) => (uint)id < (uint)_isSpecial.Length && _isSpecial[id];
 
-    /// <summary>The UTF-8 bytes a token stands for (a token may hold part of a character). Allocation-free.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The id is outside the vocabulary.</exception>
+    /// <summary>
+    /// The raw bytes a token stands for: byte-level BPE characters mapped back to bytes (which may be part of a
+    /// multi-byte UTF-8 character), or an added token's UTF-8 text. Empty for unknown ids. Does not allocate.
+    /// </summary>
     public ReadOnlySpan<byte> GetTokenBytes(int id)
     {
-        if ((uint)id >= (uint)_tokenBytes.Length)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"Token ids run from 0 to {_tokenBytes.Length - 1}.");
-        return _tokenBytes[id];
+        if ((uint)id >= (uint)_idToToken.Length)
+        {
+            return default;
+        }
+
+        int start = _tokenByteOffsets[id];
+        return _tokenBytes.AsSpan(start, _tokenByteOffsets[id + 1] - start);
+    }
+
+    /// <summary>Packs every token's bytes into one array so that <see cref="GetTokenBytes"/> is a slice.</summary>
+    private static (byte[] Bytes, int[] Offsets) BuildByteTable(string?[] idToToken, Dictionary<int, AddedToken> addedById)
+    {
+        var offsets = new int[idToToken.Length + 1];
+        int total = 0;
+        for (int id = 0; id < idToToken.Length; id++)
+        {
+            offsets[id] = total;
+            string? token = idToToken[id];
+            if (token is not null)
+            {
+                total += addedById.ContainsKey(id) ? Encoding.UTF8.GetByteCount(token) : ByteLevelLength(token);
+            }
+        }
+
+        offsets[idToToken.Length] = total;
+        var bytes = new byte[total];
+        for (int id = 0; id < idToToken.Length; id++)
+        {
+            string? token = idToToken[id];
+            if (token is null)
+            {
+                continue;
+            }
+
+            Span<byte> destination = bytes.AsSpan(offsets[id], offsets[id + 1] - offsets[id]);
+            if (addedById.ContainsKey(id))
+            {
+                Encoding.UTF8.GetBytes(token, destination);
+            }
+            else
+            {
+                WriteByteLevel(token, destination);
+            }
+        }
+
+        return (bytes, offsets);
+    }
+
+    // Every character of a byte-level vocabulary entry is in the alphabet. Should one not be, the entry stands for
+    // its UTF-8 text, which is what Hugging Face's ByteLevel decoder falls back to.
+    private static int ByteLevelLength(string token) =>
+        IsByteLevel(token) ? token.Length : Encoding.UTF8.GetByteCount(token);
+
+    private static void WriteByteLevel(string token, Span<byte> destination)
+    {
+        if (!IsByteLevel(token))
+        {
+            Encoding.UTF8.GetBytes(token, destination);
+            return;
+        }
+
+        for (int i = 0; i < token.Length; i++)
+        {
+            destination[i] = (byte)ByteLevelAlphabet.CharToByte(token[i]);
+        }
+    }
+
+    private static bool IsByteLevel(string token)
+    {
+        foreach (char c in token)
+        {
+            if (ByteLevelAlphabet.CharToByte(c) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

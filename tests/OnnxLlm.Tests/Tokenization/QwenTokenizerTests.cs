@@ -1,92 +1,186 @@
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using OnnxLlm.Testing;
 using OnnxLlm.Tokenization;
 
 namespace OnnxLlm.Tests.Tokenization;
 
-/// <summary>The tokenizer against transformers.js' goldens (22 strings), both ways, and its edge cases.</summary>
+/// <summary>Added tokens, vocabulary lookups and metadata.</summary>
 [TestClass]
 public sealed class QwenTokenizerTests
 {
-    public static IEnumerable<object[]> Cases => TokenizerFixture.Goldens.Select((g, i) => new object[] { i, g.Text.Length > 24 ? g.Text[..24] : g.Text });
+    private static QwenTokenizer Tokenizer => TokenizerTestData.Instruct;
 
     [TestMethod]
-    [DynamicData(nameof(Cases))]
-    public void Encode_MatchesTheGoldenIds(int index, string label)
+    public void ChatMarkup_EncodesEachSpecialTokenAsItsSingleId()
     {
-        var (text, ids, _) = TokenizerFixture.Goldens[index];
-        CollectionAssert.AreEqual(ids, TokenizerFixture.Instruct.Encode(text).ToArray(), $"case {index}: {label}");
-        Assert.AreEqual(ids.Length, TokenizerFixture.Instruct.CountTokens(text));
-    }
+        int[] ids = Tokenizer.Encode("<|im_start|>user\nhi<|im_end|>\n<|endoftext|>").ToArray();
 
-    [TestMethod]
-    [DynamicData(nameof(Cases))]
-    public void Decode_MatchesTheGoldenText(int index, string label)
-    {
-        var (_, ids, decoded) = TokenizerFixture.Goldens[index];
-        Assert.AreEqual(decoded, TokenizerFixture.Instruct.Decode(ids), $"case {index}: {label}");
-    }
-
-    [TestMethod]
-    public void AddedTokensInText_AreSingleIds_LookalikesAreNot()
-    {
-        var tokenizer = TokenizerFixture.Instruct;
-        var ids = tokenizer.Encode("<|im_start|>user\nhi<|im_end|>");
         Assert.AreEqual(151644, ids[0]);
-        Assert.AreEqual(151645, ids[^1]);
-        var lookalike = tokenizer.Encode("<|im_start |>");
-        Assert.IsFalse(lookalike.Contains(151644));
-        Assert.IsGreaterThan(1, lookalike.Count);
-        Assert.IsTrue(tokenizer.IsSpecial(151645));
-        Assert.IsFalse(tokenizer.IsSpecial(tokenizer.TokenToId("<tool_call>")!.Value), "<tool_call> is an added, non-special token");
-        Assert.AreEqual("<|im_end|>", tokenizer.EosToken);
-        Assert.AreEqual("user\nhi", tokenizer.Decode(ids, skipSpecialTokens: true));
+        Assert.AreEqual(151645, ids[^3]);
+        Assert.AreEqual(151643, ids[^1]);
+        Assert.AreEqual(3, ids.Count(id => id >= 151643));
+        Assert.AreEqual("user\nhi", Tokenizer.Decode(ids[1..^3]));
     }
 
     [TestMethod]
-    public void TokenizerJsonAlone_GivesTheSameIds()
+    [DataRow("<|im_start|", DisplayName = "missing '>'")]
+    [DataRow("<|im_startx|>", DisplayName = "extra character")]
+    [DataRow("< |im_end|>", DisplayName = "inner space")]
+    [DataRow("<|IM_END|>", DisplayName = "other case")]
+    [DataRow("<|im_end|", DisplayName = "prefix")]
+    [DataRow("<tool_call", DisplayName = "tool call prefix")]
+    public void TextResemblingAnAddedToken_IsEncodedByBpe(string text)
     {
-        // Build a tokenizer.json (HF schema, merges as [a, b] pairs) from the same vocabulary and merges.
-        string folder = Path.Combine(TestModels.Root, "tokjson-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var vocab = JsonNode.Parse(File.ReadAllText(TestModels.TestData("tokenizer", "qwen2.5", "vocab.json")))!;
-        var merges = new JsonArray(File.ReadLines(TestModels.TestData("tokenizer", "qwen2.5", "merges.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith("#version")).Select(l => (JsonNode)new JsonArray(l.Split(' ')[0], l.Split(' ')[1])).ToArray());
-        var config = JsonNode.Parse(File.ReadAllText(TestModels.TestData("tokenizer", "qwen2.5", "instruct", "tokenizer_config.json")))!;
-        var added = new JsonArray(config["added_tokens_decoder"]!.AsObject().Select(p => (JsonNode)new JsonObject
+        int[] ids = Tokenizer.Encode(text).ToArray();
+
+        Assert.IsTrue(ids.All(id => id < 151643), $"got an added token: [{string.Join(", ", ids)}]");
+        Assert.IsGreaterThan(1, ids.Length);
+        Assert.AreEqual(text, Tokenizer.Decode(ids));
+    }
+
+    [TestMethod]
+    public void AddedTokenInsideWords_IsStillCutOut()
+    {
+        int[] ids = Tokenizer.Encode("abc<|im_end|>def").ToArray();
+
+        CollectionAssert.AreEqual(
+            Tokenizer.Encode("abc").Concat([151645]).Concat(Tokenizer.Encode("def")).ToArray(),
+            ids);
+    }
+
+    [TestMethod]
+    public void AddedTokenMatcher_PrefersTheLeftmostThenTheLongestToken()
+    {
+        var matcher = new AddedTokenMatcher([new(1, "<a>", false), new(2, "<a>b", false), new(3, "b<", false)]);
+
+        Assert.AreEqual(1, matcher.FindNext("xb<a>b", out AddedToken token));
+        Assert.AreEqual(3, token.Id); // "b<" starts before "<a>b"
+        Assert.AreEqual(0, matcher.FindNext("<a>bc", out token));
+        Assert.AreEqual(2, token.Id);
+        Assert.AreEqual(-1, matcher.FindNext("<b>", out _));
+    }
+
+    [TestMethod]
+    public void Metadata_ComesFromTokenizerConfig()
+    {
+        using JsonDocument config = JsonDocument.Parse(File.ReadAllBytes(TokenizerTestData.InstructConfigPath));
+        QwenTokenizer baseTokenizer = QwenTokenizer.FromFiles(TokenizerTestData.VocabPath, TokenizerTestData.MergesPath, TokenizerTestData.BaseConfigPath);
+
+        Assert.AreEqual("<|im_end|>", Tokenizer.EosToken);
+        Assert.AreEqual(151645, Tokenizer.EosTokenId);
+        Assert.AreEqual("<|endoftext|>", Tokenizer.PadToken);
+        Assert.AreEqual(151643, Tokenizer.PadTokenId);
+        Assert.AreEqual(config.RootElement.GetProperty("chat_template").GetString(), Tokenizer.ChatTemplate);
+        Assert.AreEqual("<|endoftext|>", baseTokenizer.EosToken);
+        Assert.AreEqual(151665, Tokenizer.VocabularySize);
+        Assert.HasCount(22, Tokenizer.AddedTokens);
+        foreach (JsonProperty entry in config.RootElement.GetProperty("added_tokens_decoder").EnumerateObject())
         {
-            ["id"] = int.Parse(p.Key), ["content"] = p.Value!["content"]!.GetValue<string>(), ["special"] = p.Value!["special"]!.GetValue<bool>(),
-        }).ToArray());
-        var json = new JsonObject { ["added_tokens"] = added, ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab.DeepClone(), ["merges"] = merges } };
-        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), json.ToJsonString());
-
-        var fromJson = QwenTokenizer.FromDirectory(folder);
-        foreach (var (text, ids, _) in TokenizerFixture.Goldens)
-            CollectionAssert.AreEqual(ids, fromJson.Encode(text).ToArray(), text);
+            int id = int.Parse(entry.Name);
+            Assert.AreEqual(id, Tokenizer.AddedTokens[entry.Value.GetProperty("content").GetString()!]);
+            Assert.AreEqual(entry.Value.GetProperty("special").GetBoolean(), Tokenizer.IsSpecial(id), entry.Name);
+        }
     }
 
     [TestMethod]
-    public void MissingOrMalformedFiles_NameTheFile()
+    public void WithoutConfig_NoAddedTokenIsRecognised()
     {
-        string folder = Path.Combine(TestModels.Root, "badtok-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var missing = Assert.ThrowsExactly<FileNotFoundException>(() => QwenTokenizer.FromDirectory(folder));
-        StringAssert.Contains(missing.Message, folder);
+        QwenTokenizer bare = QwenTokenizer.FromFiles(TokenizerTestData.VocabPath, TokenizerTestData.MergesPath, null);
 
-        File.WriteAllText(Path.Combine(folder, "vocab.json"), "{ not json");
-        File.WriteAllText(Path.Combine(folder, "merges.txt"), "#version: 0.2\n");
-        var malformed = Assert.ThrowsExactly<InvalidDataException>(() => QwenTokenizer.FromDirectory(folder));
-        StringAssert.Contains(malformed.Message, Path.Combine(folder, "vocab.json"));
+        Assert.HasCount(0, bare.AddedTokens);
+        Assert.AreEqual(151643, bare.VocabularySize);
+        Assert.IsNull(bare.ChatTemplate);
+        Assert.IsTrue(bare.Encode("<|im_end|>").All(id => id < 151643));
     }
 
     [TestMethod]
-    public void ConcurrentEncoding_EqualsSequential()
+    public void TokenAndIdLookups_UseTheVocabularySpelling()
     {
-        var tokenizer = TokenizerFixture.Instruct;
-        var texts = TokenizerFixture.Goldens.Select(g => g.Text).ToArray();
-        var expected = texts.Select(t => tokenizer.Encode(t).ToArray()).ToArray();
-        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
-            CollectionAssert.AreEqual(expected[i % texts.Length], tokenizer.Encode(texts[i % texts.Length]).ToArray()));
+        Assert.AreEqual(1879, Tokenizer.TokenToId("Ġworld"));
+        Assert.AreEqual("Ġworld", Tokenizer.IdToToken(1879));
+        Assert.AreEqual(151644, Tokenizer.TokenToId("<|im_start|>"));
+        Assert.AreEqual("<|im_start|>", Tokenizer.IdToToken(151644));
+        Assert.IsNull(Tokenizer.TokenToId(" world"));
+        Assert.IsNull(Tokenizer.IdToToken(151665));
+        Assert.IsNull(Tokenizer.IdToToken(-1));
+        Assert.IsFalse(Tokenizer.IsSpecial(1879));
+        Assert.IsFalse(Tokenizer.IsSpecial(-5));
+    }
+
+    [TestMethod]
+    public void GetTokenBytes_MapsByteLevelCharactersBackToBytes()
+    {
+        CollectionAssert.AreEqual(" world"u8.ToArray(), Tokenizer.GetTokenBytes(1879).ToArray());
+        CollectionAssert.AreEqual("\n"u8.ToArray(), Tokenizer.GetTokenBytes(Tokenizer.TokenToId("Ċ")!.Value).ToArray());
+        CollectionAssert.AreEqual("<|im_start|>"u8.ToArray(), Tokenizer.GetTokenBytes(151644).ToArray());
+        CollectionAssert.AreEqual("你好"u8.ToArray(), Tokenizer.GetTokenBytes(108386).ToArray());
+        Assert.IsTrue(Tokenizer.GetTokenBytes(151665).IsEmpty);
+        Assert.IsTrue(Tokenizer.GetTokenBytes(-1).IsEmpty);
+
+        // 256 single-byte tokens spell every byte value exactly once.
+        var singleBytes = Enumerable.Range(0, 151643)
+            .Where(id => Tokenizer.GetTokenBytes(id).Length == 1)
+            .Select(id => Tokenizer.GetTokenBytes(id)[0])
+            .ToHashSet();
+        Assert.HasCount(256, singleBytes);
+    }
+
+    [TestMethod]
+    public void Decode_SkipsSpecialTokensOnRequest_AndIgnoresUnknownIds()
+    {
+        int[] ids = Tokenizer.Encode("<|im_start|>assistant\n<tool_call><|im_end|>").ToArray();
+
+        Assert.AreEqual("assistant\n<tool_call>", Tokenizer.Decode(ids, skipSpecialTokens: true));
+        Assert.AreEqual("<|im_start|>assistant\n<tool_call><|im_end|>", Tokenizer.Decode(ids));
+        Assert.AreEqual("hi", Tokenizer.Decode([Tokenizer.TokenToId("hi")!.Value, 151700, -3]));
+    }
+
+    [TestMethod]
+    public void Decode_ReplacesInvalidUtf8LikeHuggingFace()
+    {
+        int[] ids = Tokenizer.Encode("龘").ToArray();
+
+        // A truncated 3-byte character is one maximal invalid subsequence, so one U+FFFD.
+        Assert.AreEqual("\uFFFD", Tokenizer.Decode(ids[..^1]));
+        Assert.AreEqual("龘", Tokenizer.Decode(ids));
+    }
+
+    [TestMethod]
+    public void Encode_NormalisesToNfcBetweenAddedTokens()
+    {
+        string decomposed = "e\u0301"; // é as e + combining acute
+        Assert.AreNotEqual(decomposed, decomposed.Normalize(NormalizationForm.FormC));
+
+        CollectionAssert.AreEqual(Tokenizer.Encode("caf\u00E9").ToArray(), Tokenizer.Encode("caf" + decomposed).ToArray());
+        CollectionAssert.AreEqual(
+            Tokenizer.Encode("<|im_start|>caf\u00E9").ToArray(),
+            Tokenizer.Encode("<|im_start|>caf" + decomposed).ToArray());
+    }
+
+    [TestMethod]
+    public void Encode_LoneSurrogates_AreEncodedAsReplacementCharacters()
+    {
+        CollectionAssert.AreEqual(Tokenizer.Encode("ab\uFFFDcd\uFFFD").ToArray(), Tokenizer.Encode("ab\uD800cd\uDC00").ToArray());
+        Assert.AreEqual(Tokenizer.CountTokens("\uFFFD x"), Tokenizer.CountTokens("\uDBFF x"));
+        CollectionAssert.AreEqual(Tokenizer.Encode("😀").ToArray(), Tokenizer.Encode("\uD83D\uDE00").ToArray());
+    }
+
+    [TestMethod]
+    public void Encode_VeryLongWords_RoundTrip()
+    {
+        foreach (string text in (string[])[new string('a', 50_000), new string(' ', 20_000) + "x", string.Concat(Enumerable.Repeat("😀", 5_000))])
+        {
+            IReadOnlyList<int> ids = Tokenizer.Encode(text);
+            Assert.AreEqual(text, Tokenizer.Decode(ids));
+            Assert.AreEqual(ids.Count, Tokenizer.CountTokens(text));
+        }
+    }
+
+    [TestMethod]
+    public void Encode_EmptyText_GivesNoIds()
+    {
+        Assert.HasCount(0, Tokenizer.Encode(string.Empty));
+        Assert.AreEqual(0, Tokenizer.CountTokens(string.Empty));
+        Assert.AreEqual(string.Empty, Tokenizer.Decode(Array.Empty<int>()));
     }
 }
