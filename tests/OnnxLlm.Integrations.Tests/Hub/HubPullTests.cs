@@ -156,6 +156,23 @@ public sealed class HubPullTests
     }
 
     [TestMethod]
+    public async Task CacheListing_ShowsThePulledModel_AndRemoveDeletesIt()
+    {
+        await using var hub = await StartHubAsync();
+        using var puller = new ModelPuller(Options(hub));
+        var pulled = await puller.PullAsync(HubModelId.Parse(Repository + "@main"));
+        var entry = puller.Cache.List().Single();
+        Assert.AreEqual(Repository, entry.Repository);
+        Assert.AreEqual(Commit, entry.CommitSha);
+        CollectionAssert.Contains(entry.Revisions.ToList(), "main");
+        Assert.AreEqual(pulled.ModelDirectory, entry.Exports["fp16-cpu"].Directory);
+        Assert.IsGreaterThan(0L, entry.CheckpointBytes);
+        Assert.IsTrue(puller.Cache.Remove(Repository));
+        Assert.IsEmpty(puller.Cache.List());
+        Assert.IsFalse(puller.Cache.Remove(Repository));
+    }
+
+    [TestMethod]
     public async Task Cli_ChatWithAModelId_PullsExportsAndAnswers()
     {
         await using var hub = await StartHubAsync();
