@@ -128,10 +128,14 @@ internal sealed class JsonSchemaCompiler
 
     private int Object(JsonElement schema, string path)
     {
-        bool closed = schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False;
-        if (!schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object
-            || !properties.EnumerateObject().Any())
+        bool hasAdditional = schema.TryGetProperty("additionalProperties", out var additional);
+        bool open = hasAdditional && additional.ValueKind is JsonValueKind.True or JsonValueKind.Object;
+        bool hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
+        if (!hasProperties || !properties.EnumerateObject().Any())
         {
+            // No declared properties: a free-form map when the schema says nothing or opens it explicitly;
+            // an empty object for "properties": {} (closed by default) or additionalProperties false.
+            bool closed = (hasProperties && !open) || (hasAdditional && additional.ValueKind == JsonValueKind.False);
             if (closed) return _builder.Add(new ObjectNode([], [], [], _options.MaxWhitespace));
             int value = additional.ValueKind == JsonValueKind.Object ? Node(additional, $"{path}/additionalProperties") : AnyValue();
             return _builder.Add(new MapNode(FreeString(), value, _options.MaxWhitespace));
