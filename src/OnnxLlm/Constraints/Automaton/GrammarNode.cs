@@ -13,8 +13,10 @@ internal abstract class GrammarNode
     /// <summary>The node's frame before its first byte.</summary>
     public ulong StartFrame => Frame.Make(Id);
 
-    /// <summary>Advances <paramref name="frame"/> by byte <paramref name="b"/> (−1: end of input).</summary>
-    /// <param name="child">The frame to push when the result is <see cref="StepResult.Push"/>.</param>
+    /// <summary>
+    /// Advances <paramref name="frame"/> by byte <paramref name="b"/> (−1: end of input); <paramref name="child"/>
+    /// is the frame to push when the result is <see cref="StepResult.Push"/>.
+    /// </summary>
     public abstract StepResult Step(ref ulong frame, int b, out ulong child);
 
     /// <summary>Adds the bytes this node's text can start with (used to dispatch unions).</summary>

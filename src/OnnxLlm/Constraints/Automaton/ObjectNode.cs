@@ -16,7 +16,7 @@ internal sealed class ObjectNode : GrammarNode
     private readonly ByteTrie[] _keyTries; // per start index
     private readonly int _maxWhitespace;
 
-    /// <param name="keys">Property names as JSON string bytes, quotes included.</param>
+    /// <summary>Properties in declaration order: <paramref name="keys"/> are their names as JSON string bytes (quotes included).</summary>
     public ObjectNode(IReadOnlyList<byte[]> keys, int[] valueNodes, bool[] required, int maxWhitespace)
     {
         int n = keys.Count;
