@@ -14,6 +14,9 @@ internal sealed record BenchmarkSettings
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "onnxllm-bench");
     public string JsonPath { get; init; } = "benchmark-results.json";
 
+    /// <summary>"decode" (default) or "masking" (constrained-decoding mask cost).</summary>
+    public string Mode { get; init; } = "decode";
+
     public static BenchmarkSettings Parse(string[] args)
     {
         string? Value(string name)
@@ -32,6 +35,7 @@ internal sealed record BenchmarkSettings
             Repetitions = int.Parse(Value("--repetitions") ?? "3"),
             WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), "onnxllm-bench"),
             JsonPath = Value("--json") ?? "benchmark-results.json",
+            Mode = Value("--mode") ?? "decode",
         };
     }
 }

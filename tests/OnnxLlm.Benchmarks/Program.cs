@@ -4,7 +4,13 @@ using OnnxLlm.Benchmarks;
 // precision, timed on this machine. Figures are printed side by side as Markdown and written as JSON.
 // Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...] [--precisions fp16,fp32]
 //        [--prompt 128] [--decode 64] [--threads 2] [--work DIR] [--json FILE]
+//        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 var settings = BenchmarkSettings.Parse(args);
+if (settings.Mode == "masking")
+{
+    MaskingBenchmark.Run(settings);
+    return 0;
+}
 var results = new List<DecodeBenchmarkResult>();
 foreach (var config in settings.Configs)
     foreach (var precision in settings.Precisions)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OnnxLlm.Generation;
 using OnnxLlm.Generation.Sampling;
+using OnnxLlm.Tools;
 
 namespace OnnxLlm.Chat;
 
@@ -25,6 +26,7 @@ public sealed class OnnxLlmChatClient : IChatClient
     private readonly ILogger _logger;
     private readonly ChatClientMetadata _metadata;
     private readonly TimeProvider _time;
+    private readonly ResponseConstraints _constraints;
     private int _baseModelWarned;
     private bool _disposed;
 
@@ -51,6 +53,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         _defaultMaxOutputTokens = defaultMaxOutputTokens;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxLlmChatClient>();
         _time = timeProvider ?? TimeProvider.System;
+        _constraints = new ResponseConstraints(model);
         _metadata = new ChatClientMetadata(ProviderName, new Uri(model.Directory.EndsWith(Path.DirectorySeparatorChar) ? model.Directory : model.Directory + Path.DirectorySeparatorChar), model.ModelId);
     }
 
@@ -78,34 +81,78 @@ public sealed class OnnxLlmChatClient : IChatClient
         var created = _time.GetUtcNow();
         string modelId = _model.ModelId;
 
-        await foreach (var update in _model.Engine.GenerateAsync(request, cancellationToken).ConfigureAwait(false))
+        // With tools on offer, text is scanned for <tool_call> blocks: each becomes one whole FunctionCallContent
+        // in its own update (FunctionInvokingChatClient copies calls as they stand), and block text is never shown.
+        var toolCalls = ResponseConstraints.ParsesToolCalls(options) ? new ToolCallStreamParser() : null;
+        bool singleCall = options?.AllowMultipleToolCalls == false;
+        int calls = 0;
+        var generate = GenerateOverride ?? _model.Engine.GenerateAsync;
+
+        await foreach (var update in generate(request, cancellationToken).ConfigureAwait(false))
         {
-            var chatUpdate = new ChatResponseUpdate(ChatRole.Assistant, update.Text.Length > 0 ? [new TextContent(update.Text)] : [])
-            {
-                ResponseId = responseId,
-                MessageId = messageId,
-                ModelId = modelId,
-                CreatedAt = created,
-            };
             if (update.FinishReason is { } finish)
             {
-                chatUpdate.FinishReason = finish == GenerationFinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
-                chatUpdate.Contents.Add(new UsageContent(new UsageDetails
+                if (toolCalls is not null)
                 {
-                    InputTokenCount = update.PromptTokens,
-                    OutputTokenCount = update.GeneratedTokens,
-                    TotalTokenCount = update.PromptTokens + update.GeneratedTokens,
-                }));
-                if (update.TimeToFirstToken is { } ttft)
-                    (chatUpdate.AdditionalProperties ??= [])["time_to_first_token_ms"] = ttft.TotalMilliseconds;
-            }
-            else if (chatUpdate.Contents.Count == 0)
-            {
+                    foreach (var content in toolCalls.Flush())
+                    {
+                        if (content is FunctionCallContent && singleCall && calls > 0) continue;
+                        if (content is FunctionCallContent) calls++;
+                        yield return Update([content]);
+                    }
+                }
+                yield return Final(update, calls > 0 ? ChatFinishReason.ToolCalls
+                    : finish == GenerationFinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop);
                 continue;
             }
-            yield return chatUpdate;
+            if (update.Text.Length == 0) continue;
+            if (toolCalls is null)
+            {
+                yield return Update([new TextContent(update.Text)]);
+                continue;
+            }
+            foreach (var content in toolCalls.Append(update.Text))
+            {
+                yield return Update([content]);
+                if (content is not FunctionCallContent) continue;
+                calls++;
+                if (singleCall)
+                {
+                    // AllowMultipleToolCalls = false: the first call ends the response (the engine stops when we stop reading).
+                    yield return Final(update, ChatFinishReason.ToolCalls);
+                    yield break;
+                }
+            }
+        }
+
+        ChatResponseUpdate Update(IList<AIContent> contents) => new(ChatRole.Assistant, contents)
+        {
+            ResponseId = responseId,
+            MessageId = messageId,
+            ModelId = modelId,
+            CreatedAt = created,
+        };
+
+        ChatResponseUpdate Final(GenerationUpdate update, ChatFinishReason reason)
+        {
+            var final = Update([new UsageContent(new UsageDetails
+            {
+                InputTokenCount = update.PromptTokens,
+                OutputTokenCount = update.GeneratedTokens,
+                TotalTokenCount = update.PromptTokens + update.GeneratedTokens,
+            })]);
+            final.FinishReason = reason;
+            if (update.TimeToFirstToken is { } ttft)
+                (final.AdditionalProperties ??= [])["time_to_first_token_ms"] = ttft.TotalMilliseconds;
+            return final;
         }
     }
+
+    /// <summary>
+    /// Test seam: replaces the engine as the source of generation updates (e.g. scripted model text), so the
+    /// prompt rendering, constraints and tool-call parsing around it run unchanged.
+    /// </summary>
+    internal Func<GenerationRequest, CancellationToken, IAsyncEnumerable<GenerationUpdate>>? GenerateOverride { get; set; }
 
     /// <summary>Renders the conversation through the model's template and maps the options onto a generation request.</summary>
     internal GenerationRequest BuildRequest(IEnumerable<ChatMessage> messages, ChatOptions? options)
@@ -144,6 +191,7 @@ public sealed class OnnxLlmChatClient : IChatClient
             Sampling = ChatOptionsMapping.ToSampling(options, _model.Defaults),
             StopTokenIds = _model.StopTokenIds,
             StopSequences = options?.StopSequences is { Count: > 0 } stops ? stops.ToArray() : [],
+            Constraint = _constraints.Create(options),
         };
     }
 
