@@ -13,7 +13,7 @@ public sealed class ToolCallStreamParserTests
     private const string Single = "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 3}}\n</tool_call>";
     private const string Multiple = "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>\n<tool_call>\n{\"name\": \"b\", \"arguments\": {\"x\": [1, 2]}}\n</tool_call>";
 
-    private static QwenTokenizer Tokenizer => TokenizerFixture.Instruct;
+    private static QwenTokenizer Tokenizer => OnnxLlm.Tests.Tokenization.TokenizerTestData.Instruct;
 
     /// <summary>Feeds text piece by piece (each piece = one token's decoded text) and collects everything.</summary>
     private static List<AIContent> Run(IEnumerable<string> pieces)
