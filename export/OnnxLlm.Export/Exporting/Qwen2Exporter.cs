@@ -63,7 +63,8 @@ public static class Qwen2Exporter
         int maxLength = options.MaxLength ?? config.MaxPositionEmbeddings;
         if (maxLength <= 0) throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be positive.");
         int? bits = options.Precision.QuantizationBits();
-        if (bits is not null) options.Quantization.Validate();
+        if (bits is not null)
+            (options.Quantization ?? throw new ArgumentException($"ExportOptions.Quantization must be set for {options.Precision}.", nameof(options))).Validate();
 
         string parent = Path.GetDirectoryName(output) ?? throw new IOException($"Output path has no parent folder: {output}");
         Directory.CreateDirectory(parent);

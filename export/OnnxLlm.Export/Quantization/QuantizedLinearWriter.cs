@@ -46,11 +46,11 @@ internal sealed class QuantizedLinearWriter
         var layout = MatMulNBitsLayout.Create(rows, cols, _bits, _options.BlockSize);
         var (matrix, error) = BlockQuantizer.Quantize(source, layout, symmetric: !_options.Asymmetric);
         string suffix = $"_Q{_bits}";
-        string codes = graph.Initializer(_weights.WriteRaw(checkpointName + suffix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, source.LongLength));
+        string codes = graph.Initializer(_weights.WriteRaw(checkpointName + suffix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
         string scales = graph.Initializer(_weights.WriteRaw(checkpointName + suffix + "_scales", OnnxDataType.Float, matrix.ScalesShape,
-            MemoryMarshal.AsBytes(matrix.Scales.AsSpan()), matrix.Scales.LongLength));
+            MemoryMarshal.AsBytes(matrix.Scales.AsSpan()), elements: 0));
         string? zeroPoints = matrix.ZeroPoints is null ? null
-            : graph.Initializer(_weights.WriteRaw(checkpointName + suffix + "_zero_points", OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, matrix.ZeroPoints.LongLength));
+            : graph.Initializer(_weights.WriteRaw(checkpointName + suffix + "_zero_points", OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, elements: 0));
 
         _tensors.Add(new TensorQuantizationError
         {
