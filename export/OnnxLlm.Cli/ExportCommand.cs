@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 
 namespace OnnxLlm.Cli;
 
@@ -11,13 +12,31 @@ internal static class ExportCommand
     {
         var input = new Option<DirectoryInfo>("--input", "-i") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files).", Required = true };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Model folder to create.", Required = true };
-        var precision = new Option<string>("--precision") { Description = "fp16 (default) or fp32.", DefaultValueFactory = _ => "fp16" };
-        precision.AcceptOnlyFromAmong("fp16", "fp32");
+        var precision = new Option<string>("--precision")
+        {
+            Description = "fp16 (default), fp32, or int4 / int8 (decoder Linears block-quantized to MatMulNBits; fp32 activations).",
+            DefaultValueFactory = _ => "fp16",
+        };
+        precision.AcceptOnlyFromAmong("fp16", "fp32", "int4", "int8");
+        var blockSize = new Option<int>("--block-size")
+        {
+            Description = "int4/int8: weights per quantization block along the input dimension (16, 32, 64 or 128).",
+            DefaultValueFactory = _ => QuantizationOptions.DefaultBlockSize,
+        };
+        blockSize.AcceptOnlyFromAmong([.. QuantizationOptions.SupportedBlockSizes.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        var asymmetric = new Option<bool>("--asymmetric") { Description = "int4/int8: store a zero point per block (min/max) instead of symmetric quantization." };
+        var accuracyLevel = new Option<int>("--accuracy-level")
+        {
+            Description = "int4/int8: MatMulNBits accuracy_level, 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16), 4 (int8 compute, default).",
+            DefaultValueFactory = _ => QuantizationOptions.DefaultAccuracyLevel,
+        };
+        accuracyLevel.AcceptOnlyFromAmong("0", "1", "2", "3", "4");
+        var quantizeLmHead = new Option<bool>("--quantize-lm-head") { Description = "int4/int8: quantize lm_head too (a tied head gets its own quantized copy)." };
         var maxLength = new Option<int?>("--max-length") { Description = "Longest sequence the folder supports (default: the config's max_position_embeddings)." };
         var force = new Option<bool>("--force") { Description = "Replace the output folder if it exists." };
         var command = new Command("export", "Convert a Hugging Face Qwen2/Qwen2.5 checkpoint (bf16/fp16/fp32 safetensors) into an ONNX model folder.")
         {
-            input, output, precision, maxLength, force,
+            input, output, precision, blockSize, asymmetric, accuracyLevel, quantizeLmHead, maxLength, force,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -25,7 +44,14 @@ internal static class ExportCommand
             {
                 InputDirectory = result.GetRequiredValue(input).FullName,
                 OutputDirectory = result.GetRequiredValue(output).FullName,
-                Precision = result.GetValue(precision) == "fp32" ? ExportPrecision.Fp32 : ExportPrecision.Fp16,
+                Precision = Enum.Parse<ExportPrecision>(result.GetRequiredValue(precision), ignoreCase: true),
+                Quantization = new QuantizationOptions
+                {
+                    BlockSize = result.GetValue(blockSize),
+                    Asymmetric = result.GetValue(asymmetric),
+                    AccuracyLevel = result.GetValue(accuracyLevel),
+                    QuantizeLmHead = result.GetValue(quantizeLmHead),
+                },
                 MaxLength = result.GetValue(maxLength),
                 Overwrite = result.GetValue(force),
             };
@@ -37,6 +63,8 @@ internal static class ExportCommand
                     Console.WriteLine($"  {name,-26} {bytes,15:N0} bytes");
                 if (report.ClampedValues > 0)
                     Console.WriteLine($"  {report.ClampedValues:N0} weights were beyond fp16's range and were clamped to ±65504.");
+                if (report.Quantization is { } q)
+                    QuantizationSummary.Write(Console.Out, q);
                 return 0;
             });
         });

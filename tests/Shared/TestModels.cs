@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 using OnnxLlm.Export.Synthetic;
 
 namespace OnnxLlm.Testing;
@@ -41,11 +42,12 @@ internal static class TestModels
         });
     }
 
-    /// <summary>An exported model folder of the checkpoint above.</summary>
+    /// <summary>An exported model folder of the checkpoint above (<paramref name="quantization"/> applies to int4 / int8).</summary>
     public static Task<string> ExportAsync(string configPath, ulong seed, ExportPrecision precision, string? tokenizer = "instruct",
-        long? maxShardBytes = null, int? maxLength = null)
+        long? maxShardBytes = null, int? maxLength = null, QuantizationOptions? quantization = null)
     {
-        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}";
+        quantization ??= new QuantizationOptions();
+        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}|{quantization}";
         return Build(key, async dir =>
         {
             string checkpoint = await CheckpointAsync(configPath, seed, tokenizer, maxShardBytes);
@@ -56,6 +58,7 @@ internal static class TestModels
                 Precision = precision,
                 Overwrite = true,
                 MaxLength = maxLength,
+                Quantization = quantization,
             });
         });
     }

@@ -1,4 +1,5 @@
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 
 namespace OnnxLlm.Export.Exporting;
 
@@ -13,6 +14,9 @@ public sealed record ExportOptions
 
     /// <summary>Weight and activation precision; fp16 by default.</summary>
     public ExportPrecision Precision { get; init; } = ExportPrecision.Fp16;
+
+    /// <summary>Block size, symmetry, accuracy level and lm_head choice for <see cref="ExportPrecision.Int4"/> / <see cref="ExportPrecision.Int8"/>; ignored otherwise.</summary>
+    public QuantizationOptions Quantization { get; init; } = new();
 
     /// <summary>The runtime the graph is shaped for.</summary>
     public ExportTarget Target { get; init; } = ExportTarget.Cpu;

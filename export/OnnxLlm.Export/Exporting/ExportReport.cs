@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 
 namespace OnnxLlm.Export.Exporting;
 
@@ -22,6 +23,10 @@ public sealed record ExportReport
 
     /// <summary>Weights beyond fp16's ±65504 that were clamped (0 for fp32).</summary>
     [JsonPropertyName("clamped_to_fp16_range")] public required long ClampedValues { get; init; }
+
+    /// <summary>What int4 / int8 quantized and its error; null (and omitted from the JSON) for float precisions.</summary>
+    [JsonPropertyName("quantization"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuantizationReport? Quantization { get; init; }
 
     /// <summary>Longest sequence the folder supports.</summary>
     [JsonPropertyName("max_length")] public required int MaxLength { get; init; }

@@ -5,6 +5,7 @@ using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
 using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 using OnnxLlm.Export.Qwen2;
 
 namespace OnnxLlm.Export.Exporting;
@@ -61,6 +62,9 @@ public static class Qwen2Exporter
         var config = Qwen2Config.Load(Path.Combine(input, "config.json"));
         int maxLength = options.MaxLength ?? config.MaxPositionEmbeddings;
         if (maxLength <= 0) throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be positive.");
+        int? bits = options.Precision.QuantizationBits();
+        if (bits is not null)
+            (options.Quantization ?? throw new ArgumentException($"ExportOptions.Quantization must be set for {options.Precision}.", nameof(options))).Validate();
 
         string parent = Path.GetDirectoryName(output) ?? throw new IOException($"Output path has no parent folder: {output}");
         Directory.CreateDirectory(parent);
@@ -70,15 +74,18 @@ public static class Qwen2Exporter
         {
             using var weights = CheckpointWeights.Open(input);
             long elements, clamped;
+            QuantizationReport? quantization;
             using (var data = new ExternalDataWriter(Path.Combine(staging, "model.onnx.data")))
             {
                 var writer = new WeightWriter(weights, data, options.Precision);
+                var quantizer = bits is int b ? new QuantizedLinearWriter(writer, b, options.Quantization) : null;
                 var graph = new GraphBuilder("main_graph");
                 progress?.Report(new ExportProgress("layers", 0, config.NumHiddenLayers));
                 Qwen2CpuGraph.Build(config, writer, graph, maxLength,
-                    layer => progress?.Report(new ExportProgress("layers", layer + 1, config.NumHiddenLayers)), cancellationToken);
+                    layer => progress?.Report(new ExportProgress("layers", layer + 1, config.NumHiddenLayers)), cancellationToken, quantizer);
                 elements = writer.ElementsWritten;
                 clamped = writer.ClampedValues;
+                quantization = quantizer?.BuildReport();
                 progress?.Report(new ExportProgress("writing model", 0, 1));
                 WriteModel(Path.Combine(staging, "model.onnx"), graph.Graph, options);
             }
@@ -99,6 +106,7 @@ public static class Qwen2Exporter
                 Target = options.Target,
                 ElementsWritten = elements,
                 ClampedValues = clamped,
+                Quantization = quantization,
                 MaxLength = maxLength,
                 Files = new DirectoryInfo(staging).GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal)
                     .ToDictionary(f => f.Name, f => f.Length),
@@ -131,6 +139,15 @@ public static class Qwen2Exporter
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.MicrosoftDomain, Version = 1 });
         model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.precision", Value = options.Precision.ToString().ToLowerInvariant() });
         model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.target", Value = options.Target.ToString().ToLowerInvariant() });
+        if (options.Precision.QuantizationBits() is int bits)
+        {
+            var q = options.Quantization;
+            model.MetadataProps.Add(new StringStringEntryProto
+            {
+                Key = "onnxllm.quantization",
+                Value = $"MatMulNBits bits={bits} block_size={q.BlockSize} {(q.Asymmetric ? "asymmetric" : "symmetric")} accuracy_level={q.AccuracyLevel} lm_head={(q.QuantizeLmHead ? "quantized" : "float")}",
+            });
+        }
         // Tells OnnxLlm's engine that total_sequence_length comes from the mask's contents, not its width,
         // so it may bind one fixed-width mask for a whole generation.
         model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.attention_mask", Value = "counted" });

@@ -8,4 +8,13 @@ public enum ExportPrecision
 
     /// <summary>IEEE single precision: exact for bf16 checkpoints, twice the size of fp16.</summary>
     Fp32,
+
+    /// <summary>
+    /// 4-bit block-quantized decoder Linears (ONNX Runtime's MatMulNBits, weight-only); embedding, norms,
+    /// activations and the KV cache stay fp32. About a quarter of fp16's Linear bytes.
+    /// </summary>
+    Int4,
+
+    /// <summary>8-bit block-quantized decoder Linears (MatMulNBits); everything else as <see cref="Int4"/>.</summary>
+    Int8,
 }

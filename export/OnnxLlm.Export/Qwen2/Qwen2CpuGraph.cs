@@ -1,5 +1,6 @@
 using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
+using OnnxLlm.Export.Quantization;
 using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
 
 namespace OnnxLlm.Export.Qwen2;
@@ -17,13 +18,15 @@ internal sealed class Qwen2CpuGraph
     private readonly WeightWriter _weights;
     private readonly GraphBuilder _g;
     private readonly int _maxLength;
+    private readonly QuantizedLinearWriter? _quantized;
 
-    private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength)
+    private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized)
     {
         _config = config;
         _weights = weights;
         _g = graph;
         _maxLength = maxLength;
+        _quantized = quantized;
     }
 
     /// <summary>Adds the whole decoder to <paramref name="graph"/>, streaming weights through <paramref name="weights"/>.</summary>
@@ -33,13 +36,14 @@ internal sealed class Qwen2CpuGraph
     /// <param name="maxLength">Rows of the rotary tables: the longest sequence the model will run.</param>
     /// <param name="onLayerDone">Called after each layer with its index, for progress.</param>
     /// <param name="cancellationToken">Checked between layers.</param>
+    /// <param name="quantized">When set (int4 / int8), decoder Linears become MatMulNBits nodes written by it.</param>
     public static void Build(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength,
-        Action<int>? onLayerDone, CancellationToken cancellationToken)
+        Action<int>? onLayerDone, CancellationToken cancellationToken, QuantizedLinearWriter? quantized = null)
     {
         if (config.HeadDim % 16 != 0)
             throw new NotSupportedException(
                 $"head_dim {config.HeadDim} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention needs for its fused rotary embedding (cpu target).");
-        new Qwen2CpuGraph(config, weights, graph, maxLength).Build(onLayerDone, cancellationToken);
+        new Qwen2CpuGraph(config, weights, graph, maxLength, quantized).Build(onLayerDone, cancellationToken);
     }
 
     private void Build(Action<int>? onLayerDone, CancellationToken cancellationToken)
@@ -118,9 +122,8 @@ internal sealed class Qwen2CpuGraph
     {
         string Projection(string proj)
         {
-            var weight = _g.Initializer(_weights.WriteTransposed(N.Layer(layer, $"self_attn.{proj}.weight"), N.Layer(layer, $"self_attn.{proj}.weight")));
+            var product = Linear($"{prefix}/attn/{proj}", input, N.Layer(layer, $"self_attn.{proj}.weight"));
             var bias = _g.Initializer(_weights.WriteAsIs(N.Layer(layer, $"self_attn.{proj}.bias"), N.Layer(layer, $"self_attn.{proj}.bias")));
-            var product = _g.Op("MatMul", $"{prefix}/attn/{proj}/MatMul", [input, weight]);
             return _g.Op("Add", $"{prefix}/attn/{proj}/Add", [product, bias]);
         }
         var q = Projection("q_proj");
@@ -132,22 +135,27 @@ internal sealed class Qwen2CpuGraph
             name: $"{prefix}/attn/GroupQueryAttention", domain: GraphBuilder.MicrosoftDomain,
             Attr.Int("num_heads", _config.NumAttentionHeads), Attr.Int("kv_num_heads", _config.NumKeyValueHeads),
             Attr.Int("do_rotary", 1), Attr.Int("rotary_interleaved", 0), Attr.Int("local_window_size", -1));
-        var oProj = _g.Initializer(_weights.WriteTransposed(N.Layer(layer, "self_attn.o_proj.weight"), N.Layer(layer, "self_attn.o_proj.weight")));
-        return _g.Op("MatMul", $"{prefix}/attn/o_proj/MatMul", [outputs[0], oProj]);
+        return Linear($"{prefix}/attn/o_proj", outputs[0], N.Layer(layer, "self_attn.o_proj.weight"));
     }
 
     private string Mlp(int layer, string prefix, string input)
     {
-        string Linear(string proj, string x) =>
-            _g.Op("MatMul", $"{prefix}/mlp/{proj}/MatMul",
-                [x, _g.Initializer(_weights.WriteTransposed(N.Layer(layer, $"mlp.{proj}.weight"), N.Layer(layer, $"mlp.{proj}.weight")))]);
-        var gate = Linear("gate_proj", input);
-        var up = Linear("up_proj", input);
+        string Projection(string proj, string x) => Linear($"{prefix}/mlp/{proj}", x, N.Layer(layer, $"mlp.{proj}.weight"));
+        var gate = Projection("gate_proj", input);
+        var up = Projection("up_proj", input);
         var sigmoid = _g.Op("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
         var silu = _g.Op("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
         var gated = _g.Op("Mul", $"{prefix}/mlp/Mul", [silu, up]);
-        return Linear("down_proj", gated);
+        return Projection("down_proj", gated);
     }
+
+    /// <summary>
+    /// x · Wᵀ for checkpoint weight W [out, in]: MatMul on a pre-transposed float copy, or MatMulNBits on the
+    /// quantized weight (which keeps the checkpoint's row order) for the int precisions.
+    /// </summary>
+    private string Linear(string name, string input, string weightName) => _quantized is null
+        ? _g.Op("MatMul", $"{name}/MatMul", [input, _g.Initializer(_weights.WriteTransposed(weightName, weightName))])
+        : _quantized.Emit(_g, $"{name}/MatMulNBits", input, weightName);
 
     /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
     private (string Normed, string Residual) SkipNorm(string name, string input, string residual, string weightName)
@@ -165,11 +173,20 @@ internal sealed class Qwen2CpuGraph
     /// </summary>
     private void LmHead(string hidden, string embedding)
     {
-        string weight = _config.TieWordEmbeddings
-            ? embedding
-            : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
         var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", -1, _config.HiddenSize)]);
-        var gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
+        string gemm;
+        if (_quantized is { QuantizeLmHead: true })
+        {
+            // A tied head gets its own quantized copy of the table; the Gather keeps the float one.
+            gemm = _quantized.Emit(_g, "/lm_head/MatMulNBits", flat, _config.TieWordEmbeddings ? N.Embedding : N.LmHead, isLmHead: true);
+        }
+        else
+        {
+            string weight = _config.TieWordEmbeddings
+                ? embedding
+                : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
+            gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
+        }
         var batchAndSequence = _g.Op("Shape", "/lm_head/Shape", [DecoderIoNames.InputIds]);
         var shape = _g.Op("Concat", "/lm_head/Concat", [batchAndSequence, _g.ConstantInt64("/lm_head/vocab", _config.VocabSize)],
             attributes: Attr.Int("axis", 0));

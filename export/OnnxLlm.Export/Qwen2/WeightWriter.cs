@@ -30,9 +30,11 @@ internal sealed class WeightWriter
     /// <summary>Values clamped to fp16's finite range so far.</summary>
     public long ClampedValues { get; private set; }
 
-    /// <summary>Elements written so far.</summary>
+    /// <summary>Elements written so far (a quantized weight counts the weights it stands for).</summary>
     public long ElementsWritten { get; private set; }
 
+    /// <summary>The element type of float weights, activations and the KV cache: fp16 only for the fp16 precision
+    /// (int4 / int8 keep fp32 activations, as ONNX Runtime GenAI's CPU int4 models do).</summary>
     public OnnxDataType DataType => _precision == ExportPrecision.Fp16 ? OnnxDataType.Float16 : OnnxDataType.Float;
 
     /// <summary>Writes a tensor as stored (same shape), converting row chunks so huge tables never sit in memory whole.</summary>
@@ -58,12 +60,7 @@ internal sealed class WeightWriter
     /// <summary>Writes a Linear weight [out, in] transposed to [in, out], the layout MatMul(x, W) wants.</summary>
     public TensorProto WriteTransposed(string checkpointName, string onnxName)
     {
-        var shape = RequireShape(checkpointName);
-        if (shape.Length != 2)
-            throw new InvalidDataException($"Tensor '{checkpointName}' should be 2-D [out, in] but has shape [{string.Join(", ", shape)}].");
-        int rows = checked((int)shape[0]), cols = checked((int)shape[1]);
-        var source = new float[(long)rows * cols];
-        _weights.ReadAsFloat32(checkpointName, 0, source);
+        var source = ReadMatrix(checkpointName, out int rows, out int cols);
         var transposed = new float[source.Length];
         Parallel.For(0, cols, c =>
         {
@@ -74,6 +71,29 @@ internal sealed class WeightWriter
         for (long start = 0; start < transposed.LongLength; start += ChunkElements)
             AppendConverted(transposed.AsSpan((int)start, (int)Math.Min(ChunkElements, transposed.LongLength - start)));
         return tensor;
+    }
+
+    /// <summary>Reads a 2-D tensor [rows, cols] as float32, row-major.</summary>
+    public float[] ReadMatrix(string checkpointName, out int rows, out int cols)
+    {
+        var shape = RequireShape(checkpointName);
+        if (shape.Length != 2)
+            throw new InvalidDataException($"Tensor '{checkpointName}' should be 2-D [out, in] but has shape [{string.Join(", ", shape)}].");
+        rows = checked((int)shape[0]);
+        cols = checked((int)shape[1]);
+        var source = new float[(long)rows * cols];
+        _weights.ReadAsFloat32(checkpointName, 0, source);
+        return source;
+    }
+
+    /// <summary>
+    /// Writes bytes already in their final encoding (quantized codes, scales); <paramref name="elements"/> is
+    /// the number of weights they stand for, counted in <see cref="ElementsWritten"/>.
+    /// </summary>
+    public TensorProto WriteRaw(string onnxName, OnnxDataType type, long[] dims, ReadOnlySpan<byte> bytes, long elements)
+    {
+        ElementsWritten += elements;
+        return _data.Write(onnxName, type, dims, bytes);
     }
 
     /// <summary>Writes computed values (e.g. rotary tables) at the export precision.</summary>
@@ -87,7 +107,7 @@ internal sealed class WeightWriter
     private void AppendConverted(ReadOnlySpan<float> values)
     {
         ElementsWritten += values.Length;
-        if (_precision == ExportPrecision.Fp32)
+        if (DataType == OnnxDataType.Float)
         {
             _data.Append(MemoryMarshal.AsBytes(values));
             return;

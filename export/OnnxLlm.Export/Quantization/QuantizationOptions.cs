@@ -1,0 +1,49 @@
+namespace OnnxLlm.Export.Quantization;
+
+/// <summary>
+/// How the int4 / int8 precisions quantize each decoder Linear to ONNX Runtime's MatMulNBits (ignored by the
+/// float precisions). The defaults match ONNX Runtime GenAI's CPU int4 models: block 32, symmetric,
+/// accuracy level 4, float lm_head.
+/// </summary>
+public sealed record QuantizationOptions
+{
+    /// <summary>The block size used when none is given.</summary>
+    public const int DefaultBlockSize = 32;
+
+    /// <summary>The accuracy level used when none is given: int8 activations on CPU (the fastest kernels).</summary>
+    public const int DefaultAccuracyLevel = 4;
+
+    /// <summary>The block sizes offered: powers of two from 16 (MatMulNBits' minimum) to 128.</summary>
+    public static IReadOnlyList<int> SupportedBlockSizes { get; } = [16, 32, 64, 128];
+
+    /// <summary>Consecutive input-dimension weights that share a scale (and zero point); 32 by default.</summary>
+    public int BlockSize { get; init; } = DefaultBlockSize;
+
+    /// <summary>
+    /// Store an explicit zero point per block (min/max quantization) instead of the implied symmetric one.
+    /// Costs 4 (int4) or 8 (int8) bits per block and usually lowers the error on skewed blocks.
+    /// </summary>
+    public bool Asymmetric { get; init; }
+
+    /// <summary>
+    /// MatMulNBits' accuracy_level: the lowest precision the kernel may compute in — 0 unset, 1 fp32, 2 fp16,
+    /// 3 bf16, 4 int8 (activations quantized per block on the fly; the fast path on CPU). 4 by default.
+    /// </summary>
+    public int AccuracyLevel { get; init; } = DefaultAccuracyLevel;
+
+    /// <summary>
+    /// Also quantize lm_head. Off by default: the head is the most error-sensitive Linear. When the head is
+    /// tied to the embedding, the head gets its own quantized copy and the Gather keeps the float table.
+    /// </summary>
+    public bool QuantizeLmHead { get; init; }
+
+    /// <summary>Checks the values against what MatMulNBits accepts.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range (named in the exception).</exception>
+    public void Validate()
+    {
+        if (!SupportedBlockSizes.Contains(BlockSize))
+            throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, $"Block size must be one of {string.Join(", ", SupportedBlockSizes)}.");
+        if (AccuracyLevel is < 0 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(AccuracyLevel), AccuracyLevel, "Accuracy level must be 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8).");
+    }
+}

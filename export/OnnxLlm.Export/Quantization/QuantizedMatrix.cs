@@ -1,0 +1,18 @@
+namespace OnnxLlm.Export.Quantization;
+
+/// <summary>A weight quantized into MatMulNBits' three tensors (see <see cref="MatMulNBitsLayout"/>).</summary>
+/// <param name="Layout">Shapes and bit width.</param>
+/// <param name="Codes">B: [N, k_blocks, blob_size] packed codes.</param>
+/// <param name="Scales">[N, k_blocks] float32 scales.</param>
+/// <param name="ZeroPoints">[N, zero-point bytes per row] packed zero points, or null for the symmetric (implied) zero point.</param>
+internal sealed record QuantizedMatrix(MatMulNBitsLayout Layout, byte[] Codes, float[] Scales, byte[]? ZeroPoints)
+{
+    /// <summary>Dimensions of B.</summary>
+    public long[] CodesShape => [Layout.N, Layout.BlockCount, Layout.BlobSize];
+
+    /// <summary>Dimensions of the scales.</summary>
+    public long[] ScalesShape => [Layout.N, Layout.BlockCount];
+
+    /// <summary>Dimensions of the packed zero points.</summary>
+    public long[] ZeroPointsShape => [Layout.N, Layout.ZeroPointBytesPerRow];
+}
