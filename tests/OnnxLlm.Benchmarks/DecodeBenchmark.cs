@@ -60,18 +60,21 @@ internal static class DecodeBenchmark
             state.Prefill(prompt);
             double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             int token = sampler.Sample(state.MutableLogits);
+            sampler.Accept(token);
             double firstMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
             // The first decode step rebinds inputs and outputs for the decode shape (a one-time cost per
             // generation); steady state starts after it, and that is what the per-token figures measure.
             state.Decode(token);
             token = sampler.Sample(state.MutableLogits);
+            sampler.Accept(token);
             long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
             long decodeStart = Stopwatch.GetTimestamp();
             for (int i = 0; i < settings.DecodeTokens; i++)
             {
                 state.Decode(token);
                 token = sampler.Sample(state.MutableLogits);
+                sampler.Accept(token);
             }
             double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
             long bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;

@@ -138,11 +138,12 @@ public sealed class GenerationEngine : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var logits = state.MutableLogits;
-                LogitsGuard.ThrowIfInvalid(logits, generated);
+                // (The sampler checks the row for NaN / +inf / all −inf and names the step.)
                 // Qwen pads its embedding table beyond the tokenizer's vocabulary; those rows are not tokens.
                 if (_textVocabularySize < logits.Length) logits[_textVocabularySize..].Fill(float.NegativeInfinity);
                 request.Constraint?.Apply(logits);
                 int token = sampler.Sample(logits);
+                sampler.Accept(token);
                 request.Constraint?.Accept(token);
                 generated++;
                 firstToken ??= Stopwatch.GetElapsedTime(started);
@@ -165,7 +166,7 @@ public sealed class GenerationEngine : IDisposable
                 state.Decode(token);
             }
 
-            if (!(finish == GenerationFinishReason.Stop && stops?.Stopped == true))
+            if (!(finish == GenerationFinishReason.Stop && stops?.IsStopped == true))
             {
                 // Whatever the detokenizer and the stop matcher still hold is final text now.
                 bool stopped = Emit(-1, detokenizer.Flush(), stops, output, promptLength, generated, firstToken);

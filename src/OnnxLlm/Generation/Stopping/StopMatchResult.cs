@@ -1,7 +1,9 @@
 namespace OnnxLlm.Generation.Stopping;
 
-/// <summary>What a <see cref="StopSequenceMatcher"/> lets through after a piece of text.</summary>
-/// <param name="Emit">Text that is safe to show now (never part of a stop sequence).</param>
-/// <param name="Stopped">True when a stop sequence completed; nothing after it is ever emitted.</param>
-/// <param name="MatchedStop">The stop sequence that matched, when <paramref name="Stopped"/>.</param>
+/// <summary>Outcome of feeding one decoded text piece to a <see cref="StopSequenceMatcher"/>.</summary>
+/// <param name="Emit">
+/// Text that is now safe to show the user (possibly empty). Never contains a stop sequence or anything after one.
+/// </param>
+/// <param name="Stopped">True when a stop sequence completed: stop generating and discard everything after it.</param>
+/// <param name="MatchedStop">The stop sequence that completed, or <see langword="null"/> when <paramref name="Stopped"/> is false.</param>
 public readonly record struct StopMatchResult(string Emit, bool Stopped, string? MatchedStop);
