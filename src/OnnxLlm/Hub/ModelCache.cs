@@ -114,13 +114,13 @@ public sealed class ModelCache
             string checkpoint = Path.Combine(checkpoints, c.Folder, c.Commit);
             string exportRoot = Path.Combine(exports, c.Folder, c.Commit);
             var variants = Directory.Exists(exportRoot)
-                ? Directory.GetDirectories(exportRoot).Where(IsComplete).ToDictionary(Path.GetFileName, d => (d, Size(d)))!
+                ? Directory.GetDirectories(exportRoot).Where(IsComplete).ToDictionary(d => Path.GetFileName(d), d => (d, Size(d)))
                 : new Dictionary<string, (string, long)>();
             string refs = Path.Combine(Root, "refs", c.Folder);
             var revisions = Directory.Exists(refs)
                 ? Directory.GetFiles(refs).Where(f => File.ReadAllText(f).Trim() == c.Commit).Select(f => Uri.UnescapeDataString(Path.GetFileName(f))).ToArray()
                 : [];
-            return new CacheEntry(repository, c.Commit, revisions, IsComplete(checkpoint) ? Size(checkpoint) : 0, variants!);
+            return new CacheEntry(repository, c.Commit, revisions, IsComplete(checkpoint) ? Size(checkpoint) : 0, variants);
         }).ToArray();
     }
 

@@ -10,22 +10,21 @@ namespace OnnxLlm.Constraints.Schema;
 /// <c>required</c>, <c>additionalProperties</c>, <c>items</c>, <c>minItems</c>, <c>maxItems</c>, <c>minLength</c>,
 /// <c>maxLength</c>, <c>enum</c>, <c>const</c>, <c>anyOf</c>/<c>oneOf</c> (alternatives of different JSON
 /// types), <c>nullable</c>, <c>$ref</c> (JSON pointers into the document, recursion included), <c>$defs</c>/<c>definitions</c>;
-/// annotations (<c>title</c>, <c>description</c>, <c>default</c>, <c>format</c>, <c>examples</c>...) are ignored.
-/// Anything else throws <see cref="NotSupportedException"/> naming the keyword and its path, rather than
+/// annotations (<c>title</c>, <c>description</c>, <c>default</c>, <c>format</c>, <c>examples</c>...) are ignored, and so
+/// are keywords JSON Schema does not define (the specification treats them as annotations; Semantic Kernel, for
+/// one, writes a "condition" key). A validation keyword the grammar cannot enforce (<c>pattern</c>, <c>minimum</c>,
+/// <c>allOf</c>, ...) throws <see cref="NotSupportedException"/> naming the keyword and its path, rather than
 /// silently producing output the schema would reject.
 /// </summary>
 internal sealed class JsonSchemaCompiler
 {
-    private static readonly HashSet<string> s_annotations = new(StringComparer.Ordinal)
+    /// <summary>JSON Schema's validation and applicator keywords (drafts 4 to 2020-12) that the grammar does not enforce.</summary>
+    private static readonly HashSet<string> s_unsupportedValidation = new(StringComparer.Ordinal)
     {
-        "$schema", "$id", "$comment", "$anchor", "title", "description", "default", "examples", "format", "readOnly",
-        "writeOnly", "deprecated", "contentMediaType", "contentEncoding", "$defs", "definitions", "strict",
-    };
-
-    private static readonly HashSet<string> s_supported = new(StringComparer.Ordinal)
-    {
-        "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "minLength", "maxLength",
-        "enum", "const", "anyOf", "oneOf", "$ref", "nullable",
+        "allOf", "not", "if", "then", "else", "dependentSchemas", "dependencies", "prefixItems", "additionalItems", "contains",
+        "minContains", "maxContains", "uniqueItems", "patternProperties", "propertyNames", "minProperties", "maxProperties",
+        "dependentRequired", "unevaluatedItems", "unevaluatedProperties", "multipleOf", "maximum", "exclusiveMaximum",
+        "minimum", "exclusiveMinimum", "pattern", "$dynamicRef", "$recursiveRef",
     };
 
     private static readonly JsonWriterOptions s_literalWriter = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -72,7 +71,7 @@ internal sealed class JsonSchemaCompiler
             throw new ArgumentException($"The JSON schema at '{path}' must be an object or a boolean, not {schema.ValueKind}.", nameof(schema));
 
         foreach (var property in schema.EnumerateObject())
-            if (!s_supported.Contains(property.Name) && !s_annotations.Contains(property.Name))
+            if (s_unsupportedValidation.Contains(property.Name))
                 throw new NotSupportedException($"JSON schema keyword '{property.Name}' at '{path}' is not supported by constrained decoding.");
 
         int node = NodeIgnoringNullable(schema, path);
