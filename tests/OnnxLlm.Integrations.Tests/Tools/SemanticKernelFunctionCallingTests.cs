@@ -1,7 +1,4 @@
-using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
-using OnnxLlm.Chat;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Testing;
 
@@ -20,8 +17,7 @@ public sealed class SemanticKernelFunctionCallingTests
         string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
         var calls = new List<int>();
         var builder = Kernel.CreateBuilder();
-        builder.Services.AddSingleton<IChatClient>(new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = model, IntraOpThreads = 1, DefaultMaxOutputTokens = 8 })
-            .AsBuilder().UseKernelFunctionInvocation().Build());
+        builder.AddOnnxLlmChatClient(model, configure: o => { o.IntraOpThreads = 1; o.DefaultMaxOutputTokens = 8; });
         builder.Plugins.AddFromFunctions("dice", [KernelFunctionFactory.CreateFromMethod(
             (int sides) => { calls.Add(sides); return $"rolled {Math.Max(1, sides / 2)}"; }, "roll", "Rolls a die with the given number of sides.")]);
         var kernel = builder.Build();

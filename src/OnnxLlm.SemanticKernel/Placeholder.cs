@@ -1,1 +1,0 @@
-namespace OnnxLlm.SemanticKernel; internal static class Placeholder { }
