@@ -4,6 +4,7 @@ using OnnxLlm.Chat;
 using OnnxLlm.Constraints;
 using OnnxLlm.Tests.Constraints;
 using OnnxLlm.Tests.Engine;
+using OnnxLlm.Testing;
 using OnnxLlm.Tools;
 
 namespace OnnxLlm.Tests.Tools;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using OnnxLlm.Generation;
 using OnnxLlm.Tokenization;
 
-namespace OnnxLlm.Tests.Tools;
+namespace OnnxLlm.Testing;
 
 /// <summary>
 /// Canned model text in place of the model: tokenized with the real tokenizer and streamed token by token
