@@ -68,10 +68,11 @@ public static class RequestMapping
             AllowMultipleToolCalls = request.ParallelToolCalls,
             ResponseFormat = ResponseFormat(request.ResponseFormat),
         };
+        var toolMode = ToolMode(request.ToolChoice); // validated even without tools, so a typo is reported, not ignored
         if (request.Tools is { Count: > 0 } tools)
         {
             options.Tools = tools.Select((tool, i) => Tool(tool, $"tools[{i}]")).ToList();
-            options.ToolMode = ToolMode(request.ToolChoice);
+            options.ToolMode = toolMode;
         }
         return options;
     }
