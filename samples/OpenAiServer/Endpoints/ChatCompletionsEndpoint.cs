@@ -56,7 +56,10 @@ public static class ChatCompletionsEndpoint
         }
         catch (OpenAiException error) when (!context.Response.HasStarted)
         {
-            logger.LogInformation("400-class answer {Status} ({Code}, param {Param}): {Message}", error.StatusCode, error.Code, error.Param, error.Message);
+            logger.LogInformation("Refused with {Status} ({Code}, param {Param}): {Message}", error.StatusCode, error.Code, error.Param, error.Message);
+            // The unread rest of an oversized body leaves the connection unusable (Kestrel will not drain past the
+            // limit); saying so keeps the client from sending its next request down a connection about to close.
+            if (error.StatusCode == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
             await OpenAiErrors.WriteAsync(context, error);
         }
         catch (ContextLengthExceededException ex) when (!context.Response.HasStarted)

@@ -203,7 +203,22 @@ public sealed class RawHttpTests
     public async Task OversizedBody_Is413()
     {
         string json = Request(2, user: new string('a', ServerFixture.MaxRequestBodyBytes + 1000));
-        var error = await ServerFixture.ErrorAsync(await s_server.PostAsync("v1/chat/completions", json), 413);
+        var response = await s_server.PostAsync("v1/chat/completions", json);
+        var error = await ServerFixture.ErrorAsync(response, 413);
+        Assert.AreEqual("request_too_large", error.GetProperty("code").GetString());
+        Assert.IsTrue(response.Headers.ConnectionClose, "the half-read connection must not be reused");
+    }
+
+    [TestMethod]
+    public async Task OversizedChunkedBody_Is413()
+    {
+        // No Content-Length: the limit is only found while reading, and still answered with the error body.
+        byte[] json = Encoding.UTF8.GetBytes(Request(2, user: new string('a', ServerFixture.MaxRequestBodyBytes + 1000)));
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new StreamContent(new MemoryStream(json)) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerFixture.ApiKey);
+        var error = await ServerFixture.ErrorAsync(await s_server.Http.SendAsync(request), 413);
         Assert.AreEqual("request_too_large", error.GetProperty("code").GetString());
     }
 
