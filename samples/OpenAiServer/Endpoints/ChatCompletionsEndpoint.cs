@@ -73,7 +73,18 @@ public static class ChatCompletionsEndpoint
             // The chat client's own argument checks (e.g. a response_format schema it cannot enforce): the caller's fault.
             logger.LogInformation("Request rejected by the chat client: {Message}", ex.Message);
             await OpenAiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, ex.Message, OpenAiErrors.InvalidRequest,
-                param: ex.ParamName, code: "invalid_value");
+                param: null, code: "invalid_value");
+        }
+        catch (Exception ex) when (context.Response.HasStarted && !cancel.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // Mid-stream failure: the 200 is already sent, so report it as an error event (as OpenAI does) and end
+            // the stream properly instead of cutting the connection.
+            logger.LogError(ex, "Generation failed mid-stream after {Elapsed} ms", clock.ElapsedMilliseconds);
+            var body = new OpenAiErrorBody { Error = new OpenAiError { Message = "The server had an error while generating the answer.", Type = OpenAiErrors.ServerError } };
+            await context.Response.Body.WriteAsync(s_dataPrefix, CancellationToken.None);
+            await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, ProtocolJson.Default.OpenAiErrorBody), CancellationToken.None);
+            await context.Response.Body.WriteAsync(s_eventEnd, CancellationToken.None);
+            await context.Response.Body.WriteAsync(s_done, CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

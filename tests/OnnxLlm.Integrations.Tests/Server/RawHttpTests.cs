@@ -284,6 +284,32 @@ public sealed class RawHttpTests
     }
 
     [TestMethod]
+    public async Task JsonSchemaResponseFormat_ConstrainsTheAnswer()
+    {
+        string format = """
+            "response_format":{"type":"json_schema","json_schema":{"name":"verdict","schema":
+              {"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}}}
+            """;
+        var completion = await CompleteAsync(Request(60, extra: format));
+        string content = Content(completion);
+        Assert.AreEqual("stop", Finish(completion), content);
+        var answer = JsonDocument.Parse(content).RootElement;
+        Assert.IsTrue(answer.GetProperty("ok").ValueKind is JsonValueKind.True or JsonValueKind.False, content);
+    }
+
+    [TestMethod]
+    public async Task ToolChoiceNamingAnUnofferedFunction_Is400()
+    {
+        string json = """
+            {"messages":[{"role":"user","content":"hi"}],
+             "tools":[{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{}}}}],
+             "tool_choice":{"type":"function","function":{"name":"b"}}}
+            """;
+        var error = await ServerFixture.ErrorAsync(await s_server.PostAsync("v1/chat/completions", json), 400);
+        Assert.Contains("'b'", error.GetProperty("message").GetString()!);
+    }
+
+    [TestMethod]
     public async Task ClientDisconnect_CancelsGeneration()
     {
         using var cancel = new CancellationTokenSource();
