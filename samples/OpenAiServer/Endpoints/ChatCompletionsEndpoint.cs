@@ -88,8 +88,13 @@ public static class ChatCompletionsEndpoint
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
+            bool disconnected = context.RequestAborted.IsCancellationRequested;
             logger.LogInformation("Generation cancelled after {Elapsed} ms: {Reason}", clock.ElapsedMilliseconds,
-                context.RequestAborted.IsCancellationRequested ? "client disconnected" : "server shutting down");
+                disconnected ? "client disconnected" : "server shutting down");
+            // A whole answer cut short by shutdown: tell the (still connected) client to retry elsewhere or later.
+            if (!disconnected && !context.Response.HasStarted)
+                await OpenAiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    "The server is shutting down; retry the request.", OpenAiErrors.ServerError, code: "server_shutting_down");
         }
     }
 

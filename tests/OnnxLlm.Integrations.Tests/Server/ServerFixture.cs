@@ -46,7 +46,7 @@ internal sealed class ServerFixture : IAsyncDisposable
         var logs = new LogSink();
         var app = ServerApp.Build(
         [
-            "--model", model,
+            "--OnnxLlm:ModelPath", model, // the configuration-key form; ServerProcessTests uses the --model shortcut
             "--urls", "http://127.0.0.1:0",
             "--api-key", ApiKey,
             "--OnnxLlm:DefaultMaxOutputTokens", DefaultMaxOutputTokens.ToString(),
