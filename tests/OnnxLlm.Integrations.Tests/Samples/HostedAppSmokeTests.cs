@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OnnxLlm.Chat;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Integrations.Tests.Server;
 using OnnxLlm.Testing;
 
 namespace OnnxLlm.Integrations.Tests.Samples;
@@ -68,6 +69,27 @@ public sealed class HostedAppSmokeTests
         Assert.IsTrue(request.GetProperty("stream").GetBoolean());
         var messages = request.GetProperty("messages").EnumerateArray().Select(m => (m.GetProperty("role").GetString(), ContentText(m))).ToArray();
         CollectionAssert.AreEqual(new[] { ("system", "You are a helpful assistant."), ("user", "你好") }, messages);
+    }
+
+    /// <summary>
+    /// The whole switch, end to end: the hosted app configured for OpenAI, pointed at OnnxLlm's own OpenAI-compatible
+    /// server over the same model, answers exactly what the embedded configuration answers.
+    /// </summary>
+    [TestMethod]
+    public async Task OpenAIProvider_AgainstOnnxLlmsServer_AnswersLikeEmbedded()
+    {
+        await using var server = await ServerFixture.StartAsync();
+        var (exit, stdout, stderr) = await DotnetProcess.RunAsync(DotnetProcess.StartInfo("HostedApp.dll",
+            "--contentRoot", ContentRoot, "--Chat:Provider", "OpenAI", "--OpenAI:Endpoint", server.BaseAddress + "v1",
+            "--OpenAI:Model", server.ModelId, "--OpenAI:ApiKey", ServerFixture.ApiKey,
+            "--Chat:Prompt", "你好", "--Chat:Temperature", "0", "--Chat:MaxOutputTokens", "6"),
+            TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, exit, stderr + stdout);
+
+        using var direct = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = server.ModelDirectory, IntraOpThreads = 1 });
+        var expected = await direct.GetResponseAsync(
+            [new(ChatRole.System, "You are a helpful assistant."), new(ChatRole.User, "你好")], new ChatOptions { Temperature = 0, MaxOutputTokens = 6 });
+        Assert.AreEqual(expected.Text + "\n", stdout);
     }
 
     [TestMethod]
