@@ -39,6 +39,9 @@ public sealed class OnnxLlmModel : IDisposable
     /// <summary>The folder's genai_config.json.</summary>
     public GenAiConfig Config => _decoder.Config;
 
+    /// <summary>The loaded decoder (its static-kv-v1 contract, if any, tells which state type runs it).</summary>
+    internal DecoderModel Decoder => _decoder;
+
     /// <summary>The tokenizer.</summary>
     public QwenTokenizer Tokenizer { get; }
 
@@ -115,6 +118,9 @@ public sealed class OnnxLlmModel : IDisposable
 
         using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
         var decoder = DecoderModel.Load(directory, sessionOptions);
+        if (options.ExecutionProvider == ExecutionProvider.CoreML && decoder.StaticContract is null && OperatingSystem.IsMacOS())
+            logger.LogWarning("{Directory} was not exported for Core ML (its graph uses contrib ops and dynamic shapes, which the CoreML " +
+                              "execution provider leaves to the CPU); export it with `onnxllm export --target coreml`.", directory);
         try
         {
             var stopIds = new HashSet<int>(decoder.Config.EosTokenIds);
