@@ -96,7 +96,11 @@ public sealed class OnnxLlmModel : IDisposable
             PulledModel pulled;
             try
             {
-                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision }, progress, cancellationToken).ConfigureAwait(false);
+                // Core ML on a Mac gets the coreml export (static shapes, one Core ML partition); anything else the cpu one.
+                var target = options.ExecutionProvider == ExecutionProvider.CoreML && OperatingSystem.IsMacOS()
+                    ? Export.Exporting.ExportTarget.CoreML
+                    : Export.Exporting.ExportTarget.Cpu;
+                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision, Target = target }, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HubModelNotFoundException or HttpRequestException)
             {

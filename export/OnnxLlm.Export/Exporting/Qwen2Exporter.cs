@@ -12,7 +12,9 @@ namespace OnnxLlm.Export.Exporting;
 
 /// <summary>
 /// Exports a Hugging Face Qwen2 / Qwen2.5 checkpoint folder to an ONNX model folder: <c>model.onnx</c>,
-/// <c>model.onnx.data</c>, <c>genai_config.json</c> and the tokenizer files. The folder is assembled in a
+/// <c>model.onnx.data</c>, <c>genai_config.json</c> and the tokenizer files (cpu target), or, for the coreml
+/// target, <c>decoder_step.onnx</c> + <c>decoder_prefill.onnx</c> over one <c>model.onnx.data</c> and
+/// <c>onnxllm_contract.json</c>. The folder is assembled in a
 /// temporary folder beside the target and moved into place only when complete, so an interrupted export
 /// never leaves a half-written model where a loader would find it.
 /// </summary>
@@ -138,6 +140,7 @@ public static class Qwen2Exporter
                 ClampedValues = clamped,
                 Quantization = quantization,
                 MaxLength = maxLength,
+                PrefillChunk = coreml ? options.PrefillChunk : null,
                 Files = new DirectoryInfo(staging).GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal)
                     .ToDictionary(f => f.Name, f => f.Length),
                 ElapsedSeconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
