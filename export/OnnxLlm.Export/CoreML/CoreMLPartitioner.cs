@@ -3,9 +3,10 @@ using OnnxLlm.Export.Onnx.Schema;
 namespace OnnxLlm.Export.CoreML;
 
 /// <summary>
-/// Groups supported nodes into Core ML partitions the way ORT's CreateSupportedPartitions does: a topological
-/// walk that takes every ready supported node into the current group, closes the group when only unsupported
-/// nodes are ready, runs those, and repeats. Groups made only of trivial ops are then dropped.
+/// Groups supported nodes into Core ML partitions the way ORT's CreateSupportedPartitionNodeGroups does: a variant
+/// of Kahn's topological sort in "waves"; each wave forms at most one group and stops at the group's border
+/// (unsupported nodes that consume the group's outputs), where the next wave starts. Groups made only of trivial
+/// ops are then dropped (CoreML EP, ≈1.27).
 /// </summary>
 internal static class CoreMLPartitioner
 {
@@ -26,28 +27,49 @@ internal static class CoreMLPartitioner
                     inDegree[i]++;
                 }
 
-        var ready = new Queue<int>();
-        var readyUnsupported = new Queue<int>();
-        void Enqueue(int i) => (supported.Contains(nodes[i]) ? ready : readyUnsupported).Enqueue(i);
-        void Done(int i)
-        {
-            foreach (var c in consumers[i])
-                if (--inDegree[c] == 0) Enqueue(c);
-        }
-        for (int i = 0; i < nodes.Count; i++) if (inDegree[i] == 0) Enqueue(i);
+        // One queue of ready nodes. A supported node joins the current group and puts its consumers on the group's
+        // border; an unsupported node on the border waits for the next group (it consumes the group's output);
+        // any other unsupported node is processed at once. When nothing is ready, the group closes.
+        var toProcess = new Queue<int>();
+        var nextGroup = new Queue<int>();
+        var border = new HashSet<int>();
+        for (int i = 0; i < nodes.Count; i++) if (inDegree[i] == 0) toProcess.Enqueue(i);
 
         var groups = new List<List<NodeProto>>();
-        while (ready.Count > 0 || readyUnsupported.Count > 0)
+        var group = new List<NodeProto>();
+        void Close()
         {
-            var group = new List<NodeProto>();
-            while (ready.TryDequeue(out int i))
+            if (group.Count > 0) groups.Add(group);
+            group = [];
+            border.Clear();
+        }
+        while (toProcess.Count > 0 || nextGroup.Count > 0)
+        {
+            if (toProcess.Count == 0)
+            {
+                Close();
+                (toProcess, nextGroup) = (nextGroup, toProcess);
+                continue;
+            }
+            int i = toProcess.Dequeue();
+            bool isSupported = supported.Contains(nodes[i]);
+            if (!isSupported && border.Contains(i))
+            {
+                nextGroup.Enqueue(i);
+                continue;
+            }
+            if (isSupported)
             {
                 group.Add(nodes[i]);
-                Done(i);
+                border.Remove(i);
             }
-            if (group.Count > 0) groups.Add(group);
-            while (readyUnsupported.TryDequeue(out int i)) Done(i);
+            foreach (var c in consumers[i])
+            {
+                if (isSupported) border.Add(c);
+                if (--inDegree[c] == 0) toProcess.Enqueue(c);
+            }
         }
+        Close();
         int dropped = groups.RemoveAll(g => g.All(n => CoreMLOpRules.Trivial.Contains(n.OpType)));
         return (groups, dropped);
     }

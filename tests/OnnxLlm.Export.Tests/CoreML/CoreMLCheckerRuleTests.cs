@@ -158,4 +158,19 @@ public sealed class CoreMLCheckerRuleTests
         Assert.AreEqual(1, report.DroppedTrivialPartitions);
         Assert.HasCount(2, report.RejectedNodes);
     }
+
+    [TestMethod]
+    public void UnsupportedNodeOffTheGroupsBorder_DoesNotCutTheGroup()
+    {
+        // relu(x) and neg(y) are both ready at the start; neg does not consume the group's output, so ORT processes
+        // it in the same wave and sigmoid(neg) joins relu's group: one partition, not two.
+        var g = new GraphBuilder("wave");
+        g.Input("x", OnnxDataType.Float, 2, 4);
+        g.Input("y", OnnxDataType.Float, 2, 4);
+        g.Op("Relu", "relu", ["x"]);
+        var n = g.Op("Neg", "neg", ["y"]);
+        g.Op("Sigmoid", "sigmoid", [n]);
+        var report = Check(g);
+        CollectionAssert.AreEqual(new[] { 2 }, report.Partitions.ToArray(), report.Format());
+    }
 }
