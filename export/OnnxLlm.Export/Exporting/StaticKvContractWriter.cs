@@ -28,7 +28,8 @@ internal static class StaticKvContractWriter
                 "Inputs: input_ids int64 [1,S]; position_ids int64 [1,S] (pad rows: any valid position); attention_bias kv_dtype " +
                 "[1,1,S,max_length+S], 0 = attend, masked_value = hide; columns 0..max_length-1 are the past buffer's slots, " +
                 "column max_length+j is new row j; past_key/past_value kv_dtype [1,kv_heads,max_length,head_dim] (the host's buffer). " +
-                "Outputs: logits float32 [1,S,vocab]; present_key/present_value kv_dtype [1,kv_heads,S,head_dim]: only the new rows, " +
+                "Prefill only: logits_index int64 [1], the chunk row whose logits to compute (its last real token). " +
+                "Outputs: logits float32 [1,1,vocab] (decode: the token; prefill: row logits_index); present_key/present_value kv_dtype [1,kv_heads,S,head_dim]: only the new rows, " +
                 "which the host copies into its buffer at their positions.",
             ["decode_file"] = CoreMLModelSet.DecodeFileName,
             ["prefill_file"] = CoreMLModelSet.PrefillFileName,
@@ -46,6 +47,7 @@ internal static class StaticKvContractWriter
                 ["input_ids"] = DecoderIoNames.InputIds,
                 ["position_ids"] = DecoderIoNames.PositionIds,
                 ["attention_bias"] = DecoderIoNames.AttentionBias,
+                ["logits_index"] = DecoderIoNames.LogitsIndex,
                 ["past_key_names"] = DecoderIoNames.PastKeyTemplate,
                 ["past_value_names"] = DecoderIoNames.PastValueTemplate,
             },

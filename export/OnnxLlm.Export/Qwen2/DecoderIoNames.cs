@@ -18,6 +18,12 @@ public static class DecoderIoNames
     /// </summary>
     public const string AttentionBias = "attention_bias";
 
+    /// <summary>
+    /// Which new row's logits the static-kv-v1 prefill graph computes, int64 [1] (the last real token of a padded
+    /// chunk): the vocabulary projection then runs for one row instead of the whole chunk.
+    /// </summary>
+    public const string LogitsIndex = "logits_index";
+
     /// <summary>Logits of every new position, float32 [batch, sequence, vocab].</summary>
     public const string Logits = "logits";
 

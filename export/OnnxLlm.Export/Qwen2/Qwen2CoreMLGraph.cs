@@ -83,7 +83,11 @@ internal sealed class Qwen2CoreMLGraph
             _g.Input(DecoderIoNames.PastKey(i), _t, 1, KvHeads, _maxLength, HeadDim);
             _g.Input(DecoderIoNames.PastValue(i), _t, 1, KvHeads, _maxLength, HeadDim);
         }
-        _g.Output(DecoderIoNames.Logits, OnnxDataType.Float, 1, _s, _config.VocabSize);
+        // A prefill chunk only needs the logits of its last real token (the host says which row): projecting one
+        // row onto the vocabulary instead of S saves about a quarter of a 0.5B model's prefill compute.
+        bool oneRow = _s > 1;
+        if (oneRow) _g.Input(DecoderIoNames.LogitsIndex, OnnxDataType.Int64, 1);
+        _g.Output(DecoderIoNames.Logits, OnnxDataType.Float, 1, 1, _config.VocabSize);
         for (int i = 0; i < layers; i++)
         {
             _g.Output(DecoderIoNames.PresentKey(i), _t, 1, KvHeads, _s, HeadDim);
@@ -108,6 +112,8 @@ internal sealed class Qwen2CoreMLGraph
             residual = _g.Op("Add", $"{prefix}/residual_add_1", [residual, mlp]);
             onLayerDone?.Invoke(i);
         }
+        if (oneRow)
+            residual = _g.Op("Gather", "/model/logits_row/Gather", [residual, DecoderIoNames.LogitsIndex], attributes: Attr.Int("axis", 1));
         LmHead(RmsNorm("/model/norm", residual, N.FinalNorm), embedding);
     }
 
@@ -247,13 +253,13 @@ internal sealed class Qwen2CoreMLGraph
         return _g.Op("Mul", $"{name}/MulWeight", [narrow, weight]);
     }
 
-    /// <summary>logits = hidden · Wᵀ by Gemm(transB=1) on the (tied) table itself, [S, hidden] → [1, S, vocab] float32.</summary>
+    /// <summary>logits = hidden · Wᵀ by Gemm(transB=1) on the (tied) table itself, [1, hidden] → [1, 1, vocab] float32.</summary>
     private void LmHead(string hidden, string embedding)
     {
-        var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", _s, _config.HiddenSize)]);
+        var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", 1, _config.HiddenSize)]);
         string weight = _config.TieWordEmbeddings ? embedding : Weight(N.LmHead, () => _weights.WriteAsIs(N.LmHead, N.LmHead));
         var gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
-        var shape = _g.ConstantInt64("/lm_head/logits_shape", 1, _s, _config.VocabSize);
+        var shape = _g.ConstantInt64("/lm_head/logits_shape", 1, 1, _config.VocabSize);
         if (_t == OnnxDataType.Float)
         {
             _g.Node("Reshape", [gemm, shape], [DecoderIoNames.Logits], name: "/lm_head/logits");

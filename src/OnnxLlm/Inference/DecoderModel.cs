@@ -48,7 +48,8 @@ public sealed class DecoderModel : IDisposable
         Expect(session.InputMetadata, c.InputIdsName, 1, s);
         Expect(session.InputMetadata, c.PositionIdsName, 1, s);
         Expect(session.InputMetadata, c.AttentionBiasName, 1, 1, s, c.MaxLength + s);
-        Expect(session.OutputMetadata, c.LogitsName, 1, s, c.VocabSize);
+        Expect(session.OutputMetadata, c.LogitsName, 1, 1, c.VocabSize);
+        if (s > 1) Expect(session.InputMetadata, c.LogitsIndexName, 1);
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             Expect(session.InputMetadata, GenAiConfig.ForLayer(c.PastKeyNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
@@ -56,7 +57,7 @@ public sealed class DecoderModel : IDisposable
             Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentKeyNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
             Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentValueNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
         }
-        int expectedInputs = 3 + 2 * c.NumHiddenLayers;
+        int expectedInputs = (s > 1 ? 4 : 3) + 2 * c.NumHiddenLayers;
         if (session.InputMetadata.Count != expectedInputs)
             throw new InvalidDataException($"{file}: the graph has {session.InputMetadata.Count} inputs; the static-kv-v1 contract feeds {expectedInputs}.");
         if (session.OutputMetadata[c.LogitsName].ElementDataType != TensorElementType.Float)

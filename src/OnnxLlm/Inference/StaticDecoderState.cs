@@ -122,7 +122,7 @@ public sealed class StaticDecoderState : IDecoderState
     private void RunPrefillChunk(ReadOnlySpan<int> tokens)
     {
         var g = _prefill ??= new StaticGraphBuffers(_model.PrefillSession!, _contract, _model.KvElementType, _contract.PrefillChunk,
-            _pastKeys, _pastValues, logits: null);
+            _pastKeys, _pastValues, _logits);
         int p = Length, real = tokens.Length, s = g.S, width = _contract.MaxLength + s;
         for (int j = 0; j < s; j++)
         {
@@ -144,9 +144,9 @@ public sealed class StaticDecoderState : IDecoderState
                 g.Bias.Fill(row + _contract.MaxLength + j, 1, 0f); // padding sees only itself: finite, discarded
             }
         }
+        g.LogitsIndex![0] = real - 1;
         _model.PrefillSession!.RunWithBinding(_runOptions, g.Binding);
         StoreNewRows(g, p, real);
-        g.Logits.AsSpan((real - 1) * _contract.VocabSize, _contract.VocabSize).CopyTo(_logits);
         Length = p + real;
     }
 

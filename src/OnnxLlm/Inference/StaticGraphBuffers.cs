@@ -4,14 +4,14 @@ namespace OnnxLlm.Inference;
 
 /// <summary>
 /// The inputs and outputs of one static-kv-v1 graph (S new tokens), allocated and bound once: ids, positions,
-/// additive mask, new K/V rows and logits, plus the state's KV buffers as the past inputs. A run then allocates nothing.
+/// additive mask, (prefill) the logits row, new K/V rows and logits, plus the state's KV buffers as the past inputs. A run then allocates nothing.
 /// </summary>
 internal sealed class StaticGraphBuffers : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
     public StaticGraphBuffers(InferenceSession session, StaticKvContract contract, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType kvType,
-        int sequenceLength, PinnedTensor[] pastKeys, PinnedTensor[] pastValues, float[]? logits)
+        int sequenceLength, PinnedTensor[] pastKeys, PinnedTensor[] pastValues, float[] logits)
     {
         Session = session;
         S = sequenceLength;
@@ -37,8 +37,13 @@ internal sealed class StaticGraphBuffers : IDisposable
                 Binding.BindOutput(GenAiConfig.ForLayer(contract.PresentKeyNames, i), PresentKeys[i].Value);
                 Binding.BindOutput(GenAiConfig.ForLayer(contract.PresentValueNames, i), PresentValues[i].Value);
             }
-            Logits = logits ?? new float[(long)S * contract.VocabSize];
-            Bind(contract.LogitsName, OrtValue.CreateTensorValueFromMemory(Logits, [1, S, contract.VocabSize]), input: false);
+            if (S > 1)
+            {
+                LogitsIndex = new long[1];
+                Bind(contract.LogitsIndexName, OrtValue.CreateTensorValueFromMemory(LogitsIndex, [1]), input: true);
+            }
+            // Both graphs output one row of logits, written straight into the state's logits array.
+            Bind(contract.LogitsName, OrtValue.CreateTensorValueFromMemory(logits, [1, 1, contract.VocabSize]), input: false);
         }
         catch
         {
@@ -67,8 +72,8 @@ internal sealed class StaticGraphBuffers : IDisposable
     /// <summary>New value rows per layer.</summary>
     public PinnedTensor[] PresentValues { get; }
 
-    /// <summary>Logits [S × vocab].</summary>
-    public float[] Logits { get; }
+    /// <summary>Prefill graph only: the chunk row whose logits are computed; null for the decode graph.</summary>
+    public long[]? LogitsIndex { get; }
 
     private T Own<T>(T value) where T : IDisposable
     {

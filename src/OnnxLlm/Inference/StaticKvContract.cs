@@ -48,13 +48,16 @@ public sealed record StaticKvContract
     /// <summary>Additive mask input (KV dtype [1, 1, S, max_length + S]).</summary>
     public string AttentionBiasName { get; init; } = "attention_bias";
 
+    /// <summary>Prefill only: which chunk row's logits to compute (int64 [1]).</summary>
+    public string LogitsIndexName { get; init; } = "logits_index";
+
     /// <summary>Past-key input template (<c>%d</c> = layer).</summary>
     public string PastKeyNames { get; init; } = "past_key_values.%d.key";
 
     /// <summary>Past-value input template.</summary>
     public string PastValueNames { get; init; } = "past_key_values.%d.value";
 
-    /// <summary>Logits output (float32 [1, S, vocab]).</summary>
+    /// <summary>Logits output (float32 [1, 1, vocab]: the decode token's, or the prefill row named by <see cref="LogitsIndexName"/>).</summary>
     public string LogitsName { get; init; } = "logits";
 
     /// <summary>New-key output template (KV dtype [1, kv_heads, S, head_size]).</summary>
@@ -89,6 +92,7 @@ public sealed record StaticKvContract
                 InputIdsName = Name(inputs, "input_ids", "input_ids"),
                 PositionIdsName = Name(inputs, "position_ids", "position_ids"),
                 AttentionBiasName = Name(inputs, "attention_bias", "attention_bias"),
+                LogitsIndexName = Name(inputs, "logits_index", "logits_index"),
                 PastKeyNames = Name(inputs, "past_key_names", "past_key_values.%d.key"),
                 PastValueNames = Name(inputs, "past_value_names", "past_key_values.%d.value"),
                 LogitsName = Name(outputs, "logits", "logits"),

@@ -16,7 +16,7 @@ public sealed class StaticContractGoldenTests
     /// <summary>float32: float32 noise is ~1e-5 on logits of magnitude ~10 (same bound as the cpu target).</summary>
     private const double Fp32Tolerance = 1e-4;
 
-    /// <summary>fp16: measured max error 5.1e-3 over the three cases (RMSNorm runs in fp32); the bound leaves 2× headroom.</summary>
+    /// <summary>fp16: measured max error 6.1e-3 over the three cases (RMSNorm runs in fp32); the bound leaves 1.6× headroom.</summary>
     private const double Fp16Tolerance = 1e-2;
 
     public TestContext TestContext { get; set; } = null!;
