@@ -41,7 +41,8 @@ internal static class StaticKvContractWriter
             ["head_size"] = headDim,
             ["vocab_size"] = vocab,
             ["kv_dtype"] = kvType == OnnxDataType.Float16 ? "float16" : "float32",
-            ["masked_value"] = kvType == OnnxDataType.Float16 ? -65504.0 : -3.0e38,
+            // Finite in fp16 even after a score is added (Core ML may compute fp32 graphs in fp16 on the Neural Engine).
+            ["masked_value"] = -1e4,
             ["inputs"] = new JsonObject
             {
                 ["input_ids"] = DecoderIoNames.InputIds,

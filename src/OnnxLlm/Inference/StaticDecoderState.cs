@@ -21,7 +21,12 @@ public sealed class StaticDecoderState : IDecoderState
     private readonly float[] _logits;
     private readonly StaticGraphBuffers _decode;
     private StaticGraphBuffers? _prefill;
-    private readonly float _masked;
+    /// <summary>
+    /// What the mask adds where a query may not look. Large enough that exp() of it after Softmax's max subtraction
+    /// is exactly 0, yet finite in fp16 even after a score is added: Core ML may run an fp32 graph in fp16 on the
+    /// Neural Engine, and −inf arithmetic there is best avoided. Finite also means no all-masked row becomes NaN.
+    /// </summary>
+    internal const float MaskedValue = -1e4f;
     private int _decodeVisible; // leading past columns of the decode mask currently set to "attend"
     private bool _disposed;
 
@@ -31,9 +36,6 @@ public sealed class StaticDecoderState : IDecoderState
         _contract = model.StaticContract ?? throw new InvalidOperationException("The model has no static-kv-v1 contract.");
         Capacity = capacity;
         var type = model.KvElementType;
-        // The most negative finite value of the KV type: exp() of it is 0 after Softmax's max subtraction,
-        // and, being finite, a row can never become all −inf (NaN).
-        _masked = type == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16 ? -65504f : -3.0e38f;
         long[] kvShape = [1, _contract.NumKeyValueHeads, _contract.MaxLength, _contract.HeadSize];
         _pastKeys = new PinnedTensor[_contract.NumHiddenLayers];
         _pastValues = new PinnedTensor[_contract.NumHiddenLayers];
@@ -130,7 +132,7 @@ public sealed class StaticDecoderState : IDecoderState
             // Padding rows need some valid table row; their results are discarded.
             g.Positions[j] = j < real ? p + j : p;
         }
-        g.Bias.Fill(0, s * width, _masked);
+        g.Bias.Fill(0, s * width, MaskedValue);
         for (int j = 0; j < s; j++)
         {
             int row = j * width;
@@ -168,7 +170,7 @@ public sealed class StaticDecoderState : IDecoderState
     /// <summary>Decode mask: every past slot hidden, the new token's own column visible.</summary>
     private void ResetDecodeMask()
     {
-        _decode.Bias.Fill(0, _contract.MaxLength, _masked);
+        _decode.Bias.Fill(0, _contract.MaxLength, MaskedValue);
         _decode.Bias.Fill(_contract.MaxLength, 1, 0f);
         _decodeVisible = 0;
     }
