@@ -7,6 +7,11 @@ namespace OnnxLlm.Export.CoreML;
 /// which nodes it would reject and why, and how many Core ML partitions the rest would form. The rules are those of
 /// shared/docs/onnxruntime-coreml-and-cpu.md, read from the 1.31.1 binary and source; this is a prediction, not a
 /// run on a Mac (strict mode, <c>session.disable_cpu_ep_fallback=1</c>, is the proof there).
+/// The graph is judged as written: ORT's basic (level-1) rewrites that run before partitioning — constant folding
+/// (e.g. Shape of a static tensor), MatMul+Add → Gemm — are not simulated, so a node the checker rejects only for a
+/// computed-but-foldable input may still be taken by ORT. Shapes come from the graph's declared inputs, initializers
+/// and value_info plus a forward propagation over the ops our exporters emit; an input whose rank it cannot infer is
+/// reported as <see cref="CoreMLRule.UnknownShape"/> rather than guessed.
 /// </summary>
 public static class CoreMLChecker
 {

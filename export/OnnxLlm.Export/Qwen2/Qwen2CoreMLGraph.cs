@@ -22,6 +22,7 @@ namespace OnnxLlm.Export.Qwen2;
 /// concat(past buffer [1, kv_heads, max_length, head_dim], new rows). The past buffer is an input of fixed
 /// length; only the S new rows are outputs (ORT copies every Core ML output each run), and the host writes
 /// them into its buffer.</item>
+/// <item>A prefill graph (S &gt; 1) takes <c>logits_index</c> and projects only that row onto the vocabulary.</item>
 /// </list>
 /// </summary>
 internal sealed class Qwen2CoreMLGraph
