@@ -107,6 +107,27 @@ public sealed class StaticContractGoldenTests
     }
 
     [TestMethod]
+    public async Task MixedPrefillAndDecodeCalls_EqualOnePrefill()
+    {
+        // Pieces of 5 (one padded chunk), 1 (decode graph), 13 (a full chunk + a padded one), 1, 1 and 19: the decode
+        // mask must catch up after prefills, and prefill masks must see tokens that decode steps stored.
+        var ids = Golden.Instance.Cases[2].InputIds;
+        using var model = ModelRunner.Load(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32));
+        using var whole = model.CreateState(ids.Length);
+        var expected = whole.Prefill(ids).ToArray();
+        using var pieces = model.CreateState(ids.Length);
+        int offset = 0;
+        foreach (int n in new[] { 5, 1, 13, 1, 1, 19 })
+        {
+            if (n == 1) pieces.Decode(ids[offset]);
+            else pieces.Prefill(ids.AsSpan(offset, n));
+            offset += n;
+        }
+        Assert.AreEqual(ids.Length, offset);
+        Assert.IsLessThanOrEqualTo(1e-5, ModelRunner.MaxAbsDiff(pieces.Logits, expected));
+    }
+
+    [TestMethod]
     public async Task ResetState_ServesANewSequence_AsAFreshOne()
     {
         var ids = Golden.Instance.Cases[2].InputIds;
