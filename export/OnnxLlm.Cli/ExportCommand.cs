@@ -32,11 +32,25 @@ internal static class ExportCommand
         };
         accuracyLevel.AcceptOnlyFromAmong("0", "1", "2", "3", "4");
         var quantizeLmHead = new Option<bool>("--quantize-lm-head") { Description = "int4/int8: quantize lm_head too (a tied head gets its own quantized copy)." };
-        var maxLength = new Option<int?>("--max-length") { Description = "Longest sequence the folder supports (default: the config's max_position_embeddings)." };
+        var target = new Option<string>("--target")
+        {
+            Description = "cpu (default: contrib ops, GenAI layout) or coreml (standard ops only, static shapes, one Core ML partition; fp16/fp32 only).",
+            DefaultValueFactory = _ => "cpu",
+        };
+        target.AcceptOnlyFromAmong("cpu", "coreml");
+        var maxLength = new Option<int?>("--max-length")
+        {
+            Description = $"Longest sequence the folder supports (default: the config's max_position_embeddings; for coreml capped at {ExportOptions.DefaultCoreMLMaxLength}, since its whole KV buffer is an input every step).",
+        };
+        var prefillChunk = new Option<int>("--prefill-chunk")
+        {
+            Description = "coreml: tokens per prefill run (static; the last chunk of a prompt is padded).",
+            DefaultValueFactory = _ => ExportOptions.DefaultPrefillChunk,
+        };
         var force = new Option<bool>("--force") { Description = "Replace the output folder if it exists." };
         var command = new Command("export", "Convert a Hugging Face Qwen2/Qwen2.5 checkpoint (bf16/fp16/fp32 safetensors) into an ONNX model folder.")
         {
-            input, output, precision, blockSize, asymmetric, accuracyLevel, quantizeLmHead, maxLength, force,
+            input, output, precision, target, blockSize, asymmetric, accuracyLevel, quantizeLmHead, maxLength, prefillChunk, force,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -52,13 +66,15 @@ internal static class ExportCommand
                     AccuracyLevel = result.GetValue(accuracyLevel),
                     QuantizeLmHead = result.GetValue(quantizeLmHead),
                 },
+                Target = result.GetRequiredValue(target) == "coreml" ? ExportTarget.CoreML : ExportTarget.Cpu,
                 MaxLength = result.GetValue(maxLength),
+                PrefillChunk = result.GetValue(prefillChunk),
                 Overwrite = result.GetValue(force),
             };
             return await CliErrors.RunAsync(async () =>
             {
                 var report = await Qwen2Exporter.ExportAsync(options, new ConsoleProgress(), cancellationToken);
-                Console.WriteLine($"Exported {options.InputDirectory} -> {report.OutputDirectory} ({report.Precision.ToString().ToLowerInvariant()}, {report.ElapsedSeconds:0.0} s)");
+                Console.WriteLine($"Exported {options.InputDirectory} -> {report.OutputDirectory} ({report.Precision.ToString().ToLowerInvariant()}, {report.Target.ToString().ToLowerInvariant()}, max length {report.MaxLength}, {report.ElapsedSeconds:0.0} s)");
                 foreach (var (name, bytes) in report.Files)
                     Console.WriteLine($"  {name,-26} {bytes,15:N0} bytes");
                 if (report.ClampedValues > 0)

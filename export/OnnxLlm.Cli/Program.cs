@@ -4,6 +4,7 @@ using OnnxLlm.Cli;
 var root = new RootCommand("onnxllm: export Hugging Face Qwen2 / Qwen2.5 checkpoints to ONNX and run them, with no Python.")
 {
     ExportCommand.Create(),
+    CheckCoreMLCommand.Create(),
     SynthCommand.Create(),
     ScoreCommand.Create(),
     ChatCommand.Create(),

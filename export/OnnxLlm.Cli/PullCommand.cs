@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Hub;
 
@@ -12,8 +13,8 @@ internal static class PullCommand
         var model = new Argument<string>("model") { Description = "Hugging Face model id, e.g. Qwen/Qwen2.5-0.5B-Instruct (optionally @revision)." };
         var precision = new Option<string>("--precision") { Description = "fp16 (default) or fp32.", DefaultValueFactory = _ => "fp16" };
         precision.AcceptOnlyFromAmong("fp16", "fp32");
-        var target = new Option<string>("--target") { Description = "cpu (default).", DefaultValueFactory = _ => "cpu" };
-        target.AcceptOnlyFromAmong("cpu");
+        var target = new Option<string>("--target") { Description = "cpu (default) or coreml (static-shape graphs for Apple's Core ML).", DefaultValueFactory = _ => "cpu" };
+        target.AcceptOnlyFromAmong("cpu", "coreml");
         var refresh = new Option<bool>("--refresh") { Description = "Ask the Hub where the revision points now, even if a copy is cached." };
         var command = new Command("pull", "Download a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN honoured), export it to ONNX and cache it.")
         {
@@ -26,6 +27,7 @@ internal static class PullCommand
             var pulled = await puller.PullAsync(id, new PullOptions
             {
                 Precision = result.GetValue(precision) == "fp32" ? ExportPrecision.Fp32 : ExportPrecision.Fp16,
+                Target = result.GetRequiredValue(target) == "coreml" ? ExportTarget.CoreML : ExportTarget.Cpu,
                 Refresh = result.GetValue(refresh),
             }, new ConsolePullProgress(), cancellationToken);
             Console.WriteLine($"{id} ({pulled.CommitSha[..Math.Min(12, pulled.CommitSha.Length)]}) {(pulled.FromCache ? "is cached" : "pulled")}: {pulled.ModelDirectory}");

@@ -39,6 +39,9 @@ public sealed class OnnxLlmModel : IDisposable
     /// <summary>The folder's genai_config.json.</summary>
     public GenAiConfig Config => _decoder.Config;
 
+    /// <summary>The loaded decoder (its static-kv-v1 contract, if any, tells which state type runs it).</summary>
+    internal DecoderModel Decoder => _decoder;
+
     /// <summary>The tokenizer.</summary>
     public QwenTokenizer Tokenizer { get; }
 
@@ -93,7 +96,11 @@ public sealed class OnnxLlmModel : IDisposable
             PulledModel pulled;
             try
             {
-                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision }, progress, cancellationToken).ConfigureAwait(false);
+                // Core ML on a Mac gets the coreml export (static shapes, one Core ML partition); anything else the cpu one.
+                var target = options.ExecutionProvider == ExecutionProvider.CoreML && OperatingSystem.IsMacOS()
+                    ? Export.Exporting.ExportTarget.CoreML
+                    : Export.Exporting.ExportTarget.Cpu;
+                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision, Target = target }, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HubModelNotFoundException or HttpRequestException)
             {
@@ -115,6 +122,9 @@ public sealed class OnnxLlmModel : IDisposable
 
         using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
         var decoder = DecoderModel.Load(directory, sessionOptions);
+        if (options.ExecutionProvider == ExecutionProvider.CoreML && decoder.StaticContract is null && OperatingSystem.IsMacOS())
+            logger.LogWarning("{Directory} was not exported for Core ML (its graph uses contrib ops and dynamic shapes, which the CoreML " +
+                              "execution provider leaves to the CPU); export it with `onnxllm export --target coreml`.", directory);
         try
         {
             var stopIds = new HashSet<int>(decoder.Config.EosTokenIds);

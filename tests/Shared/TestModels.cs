@@ -44,10 +44,11 @@ internal static class TestModels
 
     /// <summary>An exported model folder of the checkpoint above (<paramref name="quantization"/> applies to int4 / int8).</summary>
     public static Task<string> ExportAsync(string configPath, ulong seed, ExportPrecision precision, string? tokenizer = "instruct",
-        long? maxShardBytes = null, int? maxLength = null, QuantizationOptions? quantization = null)
+        long? maxShardBytes = null, int? maxLength = null, QuantizationOptions? quantization = null,
+        ExportTarget target = ExportTarget.Cpu, int prefillChunk = ExportOptions.DefaultPrefillChunk)
     {
         quantization ??= new QuantizationOptions();
-        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}|{quantization}";
+        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}|{quantization}|{target}|{prefillChunk}";
         return Build(key, async dir =>
         {
             string checkpoint = await CheckpointAsync(configPath, seed, tokenizer, maxShardBytes);
@@ -59,6 +60,8 @@ internal static class TestModels
                 Overwrite = true,
                 MaxLength = maxLength,
                 Quantization = quantization,
+                Target = target,
+                PrefillChunk = prefillChunk,
             });
         });
     }
@@ -66,6 +69,16 @@ internal static class TestModels
     /// <summary>The golden tiny model exported at <paramref name="precision"/> (4096-token context keeps KV buffers small).</summary>
     public static Task<string> TinyAsync(ExportPrecision precision, string? tokenizer = "instruct") =>
         ExportAsync(TinyConfig, Golden.Instance.Seed, precision, tokenizer, maxLength: 4096);
+
+    /// <summary>Prefill chunk of <see cref="TinyCoreMLAsync"/>: small, so test prompts span several chunks.</summary>
+    public const int TinyCoreMLChunk = 8;
+
+    /// <summary>
+    /// The golden tiny model exported for the coreml target (static-kv-v1): 256-token KV buffer and an
+    /// 8-token prefill chunk, so golden prompts exercise several chunks and a padded last one.
+    /// </summary>
+    public static Task<string> TinyCoreMLAsync(ExportPrecision precision, string? tokenizer = "instruct") =>
+        ExportAsync(TinyConfig, Golden.Instance.Seed, precision, tokenizer, maxLength: 256, target: ExportTarget.CoreML, prefillChunk: TinyCoreMLChunk);
 
     /// <summary>A private copy of a (shared, read-only) model folder, for tests that corrupt or edit files.</summary>
     public static string CopyFolder(string source, string label)

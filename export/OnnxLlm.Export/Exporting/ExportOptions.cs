@@ -26,7 +26,18 @@ public sealed record ExportOptions
 
     /// <summary>
     /// Longest sequence (prompt + output) the model folder supports; defaults to the config's
-    /// max_position_embeddings. Smaller values shrink the rotary tables and the KV buffers callers allocate.
+    /// max_position_embeddings for <see cref="ExportTarget.Cpu"/>, and to that capped at
+    /// <see cref="DefaultCoreMLMaxLength"/> for <see cref="ExportTarget.CoreML"/> (whose whole KV buffer is a graph
+    /// input on every step, so its length is paid per token). Smaller values shrink the rotary tables and the KV buffers.
     /// </summary>
     public int? MaxLength { get; init; }
+
+    /// <summary>Tokens per prefill run of the <see cref="ExportTarget.CoreML"/> graph (a static shape; the last chunk is padded).</summary>
+    public int PrefillChunk { get; init; } = DefaultPrefillChunk;
+
+    /// <summary>Default <see cref="PrefillChunk"/>.</summary>
+    public const int DefaultPrefillChunk = 64;
+
+    /// <summary>Cap on the default <see cref="MaxLength"/> of a <see cref="ExportTarget.CoreML"/> export.</summary>
+    public const int DefaultCoreMLMaxLength = 2048;
 }

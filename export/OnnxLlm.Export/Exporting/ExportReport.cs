@@ -31,6 +31,10 @@ public sealed record ExportReport
     /// <summary>Longest sequence the folder supports.</summary>
     [JsonPropertyName("max_length")] public required int MaxLength { get; init; }
 
+    /// <summary>Tokens per prefill run of the coreml target's static prefill graph; null (omitted) for the cpu target.</summary>
+    [JsonPropertyName("prefill_chunk"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PrefillChunk { get; init; }
+
     /// <summary>Files in the folder with their sizes in bytes.</summary>
     [JsonPropertyName("files")] public required IReadOnlyDictionary<string, long> Files { get; init; }
 

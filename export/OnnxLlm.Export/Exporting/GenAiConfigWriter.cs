@@ -11,7 +11,15 @@ namespace OnnxLlm.Export.Exporting;
 /// </summary>
 internal static class GenAiConfigWriter
 {
-    public static void Write(string path, Qwen2Config config, string? generationConfigPath, int maxLength)
+    /// <param name="path">Where to write.</param>
+    /// <param name="config">The checkpoint's architecture.</param>
+    /// <param name="generationConfigPath">generation_config.json, if any.</param>
+    /// <param name="maxLength">Context length.</param>
+    /// <param name="staticKv">
+    /// For the coreml target: names the decode-step graph and the static-kv-v1 inputs. GenAI itself cannot run such
+    /// a folder (its KV is not a growing cache); OnnxLlm reads onnxllm_contract.json beside it.
+    /// </param>
+    public static void Write(string path, Qwen2Config config, string? generationConfigPath, int maxLength, bool staticKv = false)
     {
         var generation = ReadGenerationConfig(generationConfigPath);
         var eos = EosIds(generation, config);
@@ -27,13 +35,13 @@ internal static class GenAiConfigWriter
                 ["decoder"] = new JsonObject
                 {
                     ["session_options"] = new JsonObject { ["log_id"] = "onnxllm", ["provider_options"] = new JsonArray() },
-                    ["filename"] = "model.onnx",
+                    ["filename"] = staticKv ? CoreMLModelSet.DecodeFileName : "model.onnx",
                     ["head_size"] = config.HeadDim,
                     ["hidden_size"] = config.HiddenSize,
                     ["inputs"] = new JsonObject
                     {
                         ["input_ids"] = DecoderIoNames.InputIds,
-                        ["attention_mask"] = DecoderIoNames.AttentionMask,
+                        ["attention_mask"] = staticKv ? DecoderIoNames.AttentionBias : DecoderIoNames.AttentionMask,
                         ["past_key_names"] = DecoderIoNames.PastKeyTemplate,
                         ["past_value_names"] = DecoderIoNames.PastValueTemplate,
                     },
@@ -63,7 +71,7 @@ internal static class GenAiConfigWriter
                 ["no_repeat_ngram_size"] = 0,
                 ["num_beams"] = 1,
                 ["num_return_sequences"] = 1,
-                ["past_present_share_buffer"] = true,
+                ["past_present_share_buffer"] = !staticKv,
                 ["repetition_penalty"] = generation?["repetition_penalty"]?.GetValue<double>() ?? 1.0,
                 ["temperature"] = generation?["temperature"]?.GetValue<double>() ?? 1.0,
                 ["top_k"] = generation?["top_k"]?.GetValue<int>() ?? 1,

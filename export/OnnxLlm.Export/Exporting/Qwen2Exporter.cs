@@ -12,7 +12,9 @@ namespace OnnxLlm.Export.Exporting;
 
 /// <summary>
 /// Exports a Hugging Face Qwen2 / Qwen2.5 checkpoint folder to an ONNX model folder: <c>model.onnx</c>,
-/// <c>model.onnx.data</c>, <c>genai_config.json</c> and the tokenizer files. The folder is assembled in a
+/// <c>model.onnx.data</c>, <c>genai_config.json</c> and the tokenizer files (cpu target), or, for the coreml
+/// target, <c>decoder_step.onnx</c> + <c>decoder_prefill.onnx</c> over one <c>model.onnx.data</c> and
+/// <c>onnxllm_contract.json</c>. The folder is assembled in a
 /// temporary folder beside the target and moved into place only when complete, so an interrupted export
 /// never leaves a half-written model where a loader would find it.
 /// </summary>
@@ -60,9 +62,18 @@ public static class Qwen2Exporter
             throw new IOException($"Output path is a file: {output}");
 
         var config = Qwen2Config.Load(Path.Combine(input, "config.json"));
-        int maxLength = options.MaxLength ?? config.MaxPositionEmbeddings;
+        bool coreml = options.Target == ExportTarget.CoreML;
+        int maxLength = options.MaxLength ?? (coreml ? Math.Min(config.MaxPositionEmbeddings, ExportOptions.DefaultCoreMLMaxLength) : config.MaxPositionEmbeddings);
         if (maxLength <= 0) throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be positive.");
         int? bits = options.Precision.QuantizationBits();
+        if (coreml && bits is not null)
+            throw new ArgumentException(
+                $"Precision {options.Precision.ToString().ToLowerInvariant()} is not available for the coreml target: it needs MatMulNBits, a com.microsoft " +
+                "contrib op that ONNX Runtime's CoreML execution provider does not run (every such node would fall back to the CPU). Use fp16 or fp32.",
+                nameof(options));
+        if (coreml && (options.PrefillChunk < 2 || options.PrefillChunk > maxLength))
+            throw new ArgumentOutOfRangeException(nameof(options), options.PrefillChunk,
+                $"PrefillChunk must be between 2 and the max length ({maxLength}).");
         if (bits is not null)
             (options.Quantization ?? throw new ArgumentException($"ExportOptions.Quantization must be set for {options.Precision}.", nameof(options))).Validate();
 
@@ -79,15 +90,36 @@ public static class Qwen2Exporter
             {
                 var writer = new WeightWriter(weights, data, options.Precision);
                 var quantizer = bits is int b ? new QuantizedLinearWriter(writer, b, options.Quantization) : null;
-                var graph = new GraphBuilder("main_graph");
                 progress?.Report(new ExportProgress("layers", 0, config.NumHiddenLayers));
-                Qwen2CpuGraph.Build(config, writer, graph, maxLength,
-                    layer => progress?.Report(new ExportProgress("layers", layer + 1, config.NumHiddenLayers)), cancellationToken, quantizer);
+                Action<int> onLayer = layer => progress?.Report(new ExportProgress("layers", layer + 1, config.NumHiddenLayers));
+                if (coreml)
+                {
+                    var (decode, prefill) = CoreMLModelSet.Build(config, writer, maxLength, options.PrefillChunk, onLayer, cancellationToken);
+                    progress?.Report(new ExportProgress("writing model", 0, 1));
+                    string weightsHash = data.ContentHash();
+                    foreach (var (file, graph) in new[] { (CoreMLModelSet.DecodeFileName, decode), (CoreMLModelSet.PrefillFileName, prefill) })
+                    {
+                        var model = CreateModel(graph, options);
+                        CoreMLModelSet.StampCacheKey(model, weightsHash);
+                        Save(Path.Combine(staging, file), model);
+                    }
+                    StaticKvContractWriter.Write(Path.Combine(staging, StaticKvContractWriter.FileName), config.NumHiddenLayers,
+                        config.NumKeyValueHeads, config.HeadDim, config.VocabSize, maxLength, options.PrefillChunk, writer.DataType);
+                }
+                else
+                {
+                    var graph = new GraphBuilder("main_graph");
+                    Qwen2CpuGraph.Build(config, writer, graph, maxLength, onLayer, cancellationToken, quantizer);
+                    progress?.Report(new ExportProgress("writing model", 0, 1));
+                    var model = CreateModel(graph.Graph, options);
+                    // Tells OnnxLlm's engine that total_sequence_length comes from the mask's contents, not its width,
+                    // so it may bind one fixed-width mask for a whole generation.
+                    model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.attention_mask", Value = "counted" });
+                    Save(Path.Combine(staging, "model.onnx"), model);
+                }
                 elements = writer.ElementsWritten;
                 clamped = writer.ClampedValues;
                 quantization = quantizer?.BuildReport();
-                progress?.Report(new ExportProgress("writing model", 0, 1));
-                WriteModel(Path.Combine(staging, "model.onnx"), graph.Graph, options);
             }
             cancellationToken.ThrowIfCancellationRequested();
 
@@ -97,7 +129,7 @@ public static class Qwen2Exporter
                 if (File.Exists(source)) File.Copy(source, Path.Combine(staging, name));
             }
             GenAiConfigWriter.Write(Path.Combine(staging, "genai_config.json"), config,
-                Path.Combine(input, "generation_config.json"), maxLength);
+                Path.Combine(input, "generation_config.json"), maxLength, staticKv: coreml);
 
             var report = new ExportReport
             {
@@ -108,6 +140,7 @@ public static class Qwen2Exporter
                 ClampedValues = clamped,
                 Quantization = quantization,
                 MaxLength = maxLength,
+                PrefillChunk = coreml ? options.PrefillChunk : null,
                 Files = new DirectoryInfo(staging).GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal)
                     .ToDictionary(f => f.Name, f => f.Length),
                 ElapsedSeconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
@@ -126,7 +159,8 @@ public static class Qwen2Exporter
         }
     }
 
-    private static void WriteModel(string path, GraphProto graph, ExportOptions options)
+    /// <summary>Wraps a graph in a model with our opsets and metadata (precision, target, quantization).</summary>
+    internal static ModelProto CreateModel(GraphProto graph, ExportOptions options)
     {
         var model = new ModelProto
         {
@@ -136,7 +170,9 @@ public static class Qwen2Exporter
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxOpset });
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.MicrosoftDomain, Version = 1 });
+        // The coreml graphs use the default domain only; declaring com.microsoft would only invite doubt.
+        if (options.Target != ExportTarget.CoreML)
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.MicrosoftDomain, Version = 1 });
         model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.precision", Value = options.Precision.ToString().ToLowerInvariant() });
         model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.target", Value = options.Target.ToString().ToLowerInvariant() });
         if (options.Precision.QuantizationBits() is int bits)
@@ -148,9 +184,11 @@ public static class Qwen2Exporter
                 Value = $"MatMulNBits bits={bits} block_size={q.BlockSize} {(q.Asymmetric ? "asymmetric" : "symmetric")} accuracy_level={q.AccuracyLevel} lm_head={(q.QuantizeLmHead ? "quantized" : "float")}",
             });
         }
-        // Tells OnnxLlm's engine that total_sequence_length comes from the mask's contents, not its width,
-        // so it may bind one fixed-width mask for a whole generation.
-        model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.attention_mask", Value = "counted" });
+        return model;
+    }
+
+    private static void Save(string path, ModelProto model)
+    {
         using var stream = File.Create(path);
         model.WriteTo(stream);
     }

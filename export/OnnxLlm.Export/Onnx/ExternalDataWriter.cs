@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Google.Protobuf;
 using OnnxLlm.Export.Onnx.Schema;
 
@@ -6,6 +7,7 @@ namespace OnnxLlm.Export.Onnx;
 /// <summary>
 /// Appends initializer bytes to the model's external data file (<c>model.onnx.data</c>) and returns the
 /// <see cref="TensorProto"/> that points at them, so models of any size stay under protobuf's 2 GB limit.
+/// It also hashes every byte written, so a content key (Core ML's cache key) costs no second read.
 /// </summary>
 internal sealed class ExternalDataWriter : IDisposable
 {
@@ -15,8 +17,10 @@ internal sealed class ExternalDataWriter : IDisposable
     private const int SmallTensorAlignment = 64;
     private const int LargeTensorBytes = 64 * 1024;
 
-    private readonly FileStream _stream;
+    private readonly FileStream? _stream;
     private readonly string _location;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _position;
 
     public ExternalDataWriter(string dataFilePath)
     {
@@ -24,14 +28,29 @@ internal sealed class ExternalDataWriter : IDisposable
         _stream = new FileStream(dataFilePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
     }
 
+    private ExternalDataWriter(string location, FileStream? stream)
+    {
+        _location = location;
+        _stream = stream;
+    }
+
+    /// <summary>
+    /// A writer that lays out offsets exactly as a real one would but stores nothing: for building a graph
+    /// (to check or inspect it) without paying for gigabytes of weights.
+    /// </summary>
+    public static ExternalDataWriter Discarding(string location) => new(location, null);
+
+    /// <summary>Whether bytes are dropped (see <see cref="Discarding"/>); callers may then skip producing them.</summary>
+    public bool IsDiscarding => _stream is null;
+
     /// <summary>Total bytes written so far.</summary>
-    public long Length => _stream.Length;
+    public long Length => _position;
 
     /// <summary>Writes one tensor's raw little-endian bytes and returns its external-data TensorProto.</summary>
     public TensorProto Write(string name, OnnxDataType type, ReadOnlySpan<long> dims, ReadOnlySpan<byte> data)
     {
         var tensor = Begin(name, type, dims, data.Length);
-        _stream.Write(data);
+        Append(data);
         return tensor;
     }
 
@@ -42,22 +61,42 @@ internal sealed class ExternalDataWriter : IDisposable
     public TensorProto Begin(string name, OnnxDataType type, ReadOnlySpan<long> dims, long byteLength)
     {
         long alignment = byteLength >= LargeTensorBytes ? LargeTensorAlignment : SmallTensorAlignment;
-        long padding = (alignment - _stream.Position % alignment) % alignment;
-        if (padding > 0) _stream.Write(new byte[padding]);
+        long padding = (alignment - _position % alignment) % alignment;
+        if (padding > 0) Append(new byte[padding]);
         var tensor = new TensorProto { Name = name, DataType = (int)type, DataLocation = TensorProto.Types.DataLocation.External };
         foreach (var d in dims) tensor.Dims.Add(d);
         tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = _location });
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = _stream.Position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = _position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = byteLength.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return tensor;
     }
 
     /// <summary>Appends bytes of the tensor most recently started with <see cref="Begin"/>.</summary>
-    public void Append(ReadOnlySpan<byte> data) => _stream.Write(data);
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        _position += data.Length;
+        if (_stream is null) return;
+        _stream.Write(data);
+        _hash.AppendData(data);
+    }
+
+    /// <summary>Advances past <paramref name="byteLength"/> bytes of a discarding writer's tensor (nothing is produced).</summary>
+    public void Skip(long byteLength)
+    {
+        if (_stream is not null) throw new InvalidOperationException("Only a discarding writer may skip bytes.");
+        _position += byteLength;
+    }
+
+    /// <summary>SHA-256 of every byte written so far (padding included), hex.</summary>
+    public string ContentHash() => Convert.ToHexString(_hash.GetCurrentHash());
 
     public void Dispose()
     {
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
+        if (_stream is not null)
+        {
+            _stream.Flush(flushToDisk: true);
+            _stream.Dispose();
+        }
+        _hash.Dispose();
     }
 }

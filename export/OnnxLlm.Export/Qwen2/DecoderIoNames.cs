@@ -9,6 +9,21 @@ public static class DecoderIoNames
     /// <summary>1 for every token of the whole sequence so far (past + new), int64 [batch, total].</summary>
     public const string AttentionMask = "attention_mask";
 
+    /// <summary>Position of each new token, int64 [1, sequence] (static-kv-v1 contract: the host supplies it).</summary>
+    public const string PositionIds = "position_ids";
+
+    /// <summary>
+    /// Additive attention mask, KV dtype [1, 1, sequence, max_length + sequence] (static-kv-v1 contract): 0 where
+    /// a query may look, a large negative value where it may not. Columns are the past buffer's slots, then the new rows.
+    /// </summary>
+    public const string AttentionBias = "attention_bias";
+
+    /// <summary>
+    /// Which new row's logits the static-kv-v1 prefill graph computes, int64 [1] (the last real token of a padded
+    /// chunk): the vocabulary projection then runs for one row instead of the whole chunk.
+    /// </summary>
+    public const string LogitsIndex = "logits_index";
+
     /// <summary>Logits of every new position, float32 [batch, sequence, vocab].</summary>
     public const string Logits = "logits";
 

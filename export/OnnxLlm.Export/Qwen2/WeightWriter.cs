@@ -43,6 +43,7 @@ internal sealed class WeightWriter
         var shape = RequireShape(checkpointName);
         long count = Product(shape);
         var tensor = _data.Begin(onnxName, DataType, shape, count * DataType.ElementSize());
+        if (SkipIfDiscarding(count)) return tensor;
         var buffer = ArrayPool<float>.Shared.Rent((int)Math.Min(count, ChunkElements));
         try
         {
@@ -60,6 +61,15 @@ internal sealed class WeightWriter
     /// <summary>Writes a Linear weight [out, in] transposed to [in, out], the layout MatMul(x, W) wants.</summary>
     public TensorProto WriteTransposed(string checkpointName, string onnxName)
     {
+        if (_data.IsDiscarding)
+        {
+            var shape = RequireShape(checkpointName);
+            if (shape.Length != 2)
+                throw new InvalidDataException($"Tensor '{checkpointName}' should be 2-D [out, in] but has shape [{string.Join(", ", shape)}].");
+            var skipped = _data.Begin(onnxName, DataType, [shape[1], shape[0]], shape[0] * shape[1] * DataType.ElementSize());
+            SkipIfDiscarding(shape[0] * shape[1]);
+            return skipped;
+        }
         var source = ReadMatrix(checkpointName, out int rows, out int cols);
         var transposed = new float[source.Length];
         Parallel.For(0, cols, c =>
@@ -100,8 +110,20 @@ internal sealed class WeightWriter
     public TensorProto WriteValues(string onnxName, long[] dims, ReadOnlySpan<float> values)
     {
         var tensor = _data.Begin(onnxName, DataType, dims, (long)values.Length * DataType.ElementSize());
-        AppendConverted(values);
+        if (!SkipIfDiscarding(values.Length)) AppendConverted(values);
         return tensor;
+    }
+
+    /// <summary>
+    /// For a graph-only build (discarding data writer): counts and skips the tensor's bytes without reading the
+    /// checkpoint, so a 1.5B-shaped graph builds in a moment. Returns whether it skipped.
+    /// </summary>
+    private bool SkipIfDiscarding(long elements)
+    {
+        if (!_data.IsDiscarding) return false;
+        ElementsWritten += elements;
+        _data.Skip(elements * DataType.ElementSize());
+        return true;
     }
 
     private void AppendConverted(ReadOnlySpan<float> values)

@@ -4,13 +4,65 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace OnnxLlm.Inference;
 
 /// <summary>
-/// An exported decoder loaded into an ONNX Runtime session. It is stateless and thread-safe: each
-/// sequence being generated owns a <see cref="DecoderState"/> (its KV cache and bound buffers), and any
-/// number of states may run on one model concurrently.
+/// An exported decoder loaded into an ONNX Runtime session (or, for a <c>static-kv-v1</c> folder of the coreml
+/// target, two sessions: decode step and prefill chunk). It is stateless and thread-safe: each sequence being
+/// generated owns an <see cref="IDecoderState"/> (<see cref="DecoderState"/> or <see cref="StaticDecoderState"/>:
+/// its KV cache and bound buffers), and any number of states may run on one model concurrently.
 /// </summary>
 public sealed class DecoderModel : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly InferenceSession? _prefillSession;
+    private readonly PrePackedWeightsContainer? _prepacked;
+
+    private DecoderModel(string directory, GenAiConfig config, StaticKvContract contract, InferenceSession decode,
+        InferenceSession prefill, PrePackedWeightsContainer prepacked)
+    {
+        Directory = directory;
+        Config = config;
+        StaticContract = contract;
+        _session = decode;
+        _prefillSession = prefill;
+        _prepacked = prepacked;
+        if (contract.NumHiddenLayers != config.NumHiddenLayers || contract.NumKeyValueHeads != config.NumKeyValueHeads
+            || contract.HeadSize != config.HeadSize || contract.VocabSize != config.VocabSize)
+            throw new InvalidDataException($"{directory}: {StaticKvContract.FileName} and genai_config.json disagree on the model's shape.");
+        ValidateStatic(Path.Combine(directory, contract.DecodeFile), decode, contract, 1);
+        ValidateStatic(Path.Combine(directory, contract.PrefillFile), prefill, contract, contract.PrefillChunk);
+        KvElementType = decode.InputMetadata[GenAiConfig.ForLayer(contract.PastKeyNames, 0)].ElementDataType;
+        if (KvElementType is not (TensorElementType.Float or TensorElementType.Float16))
+            throw new InvalidDataException($"{directory}: KV cache element type {KvElementType} is not supported (float or float16).");
+    }
+
+    /// <summary>Checks that a static-kv-v1 graph has exactly the inputs, outputs and static shapes the contract states.</summary>
+    private static void ValidateStatic(string file, InferenceSession session, StaticKvContract c, int s)
+    {
+        void Expect(IReadOnlyDictionary<string, NodeMetadata> metadata, string name, params long[] shape)
+        {
+            if (!metadata.TryGetValue(name, out var m))
+                throw new InvalidDataException($"{file}: {StaticKvContract.FileName} names '{name}', which the graph lacks.");
+            var dims = m.Dimensions.Select(d => (long)d).ToArray();
+            if (!dims.SequenceEqual(shape))
+                throw new InvalidDataException($"{file}: '{name}' has shape [{string.Join(", ", dims)}], the contract says [{string.Join(", ", shape)}].");
+        }
+        Expect(session.InputMetadata, c.InputIdsName, 1, s);
+        Expect(session.InputMetadata, c.PositionIdsName, 1, s);
+        Expect(session.InputMetadata, c.AttentionBiasName, 1, 1, s, c.MaxLength + s);
+        Expect(session.OutputMetadata, c.LogitsName, 1, 1, c.VocabSize);
+        if (s > 1) Expect(session.InputMetadata, c.LogitsIndexName, 1);
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            Expect(session.InputMetadata, GenAiConfig.ForLayer(c.PastKeyNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
+            Expect(session.InputMetadata, GenAiConfig.ForLayer(c.PastValueNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
+            Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentKeyNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
+            Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentValueNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
+        }
+        int expectedInputs = (s > 1 ? 4 : 3) + 2 * c.NumHiddenLayers;
+        if (session.InputMetadata.Count != expectedInputs)
+            throw new InvalidDataException($"{file}: the graph has {session.InputMetadata.Count} inputs; the static-kv-v1 contract feeds {expectedInputs}.");
+        if (session.OutputMetadata[c.LogitsName].ElementDataType != TensorElementType.Float)
+            throw new InvalidDataException($"{file}: '{c.LogitsName}' must be float32.");
+    }
 
     private DecoderModel(string directory, GenAiConfig config, InferenceSession session)
     {
@@ -57,6 +109,12 @@ public sealed class DecoderModel : IDisposable
 
     internal InferenceSession Session => _session;
 
+    /// <summary>The prefill-chunk session of a static-kv-v1 folder; null otherwise.</summary>
+    internal InferenceSession? PrefillSession => _prefillSession;
+
+    /// <summary>The folder's static-kv-v1 contract (coreml export target); null for GenAI-style folders.</summary>
+    public StaticKvContract? StaticContract { get; }
+
     /// <summary>Loads a model folder (genai_config.json + ONNX file).</summary>
     /// <param name="directory">The model folder.</param>
     /// <param name="sessionOptions">ONNX Runtime session options (execution provider, threads); the model does not dispose them.</param>
@@ -71,6 +129,9 @@ public sealed class DecoderModel : IDisposable
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Model folder not found: {directory}");
         var config = GenAiConfig.Load(Path.Combine(directory, "genai_config.json"));
+        string contractPath = Path.Combine(directory, StaticKvContract.FileName);
+        if (File.Exists(contractPath))
+            return LoadStatic(directory, config, StaticKvContract.Load(contractPath), sessionOptions);
         string onnxPath = Path.Combine(directory, config.DecoderFileName);
         if (!File.Exists(onnxPath))
             throw new FileNotFoundException($"Model file not found: {onnxPath} (named by genai_config.json).", onnxPath);
@@ -94,6 +155,40 @@ public sealed class DecoderModel : IDisposable
         }
     }
 
+    private static DecoderModel LoadStatic(string directory, GenAiConfig config, StaticKvContract contract, SessionOptions sessionOptions)
+    {
+        // Both graphs read the same weights; sharing prepacked copies keeps CPU-EP memory at one set.
+        var prepacked = new PrePackedWeightsContainer();
+        InferenceSession? decode = null, prefill = null;
+        try
+        {
+            decode = OpenSession(Path.Combine(directory, contract.DecodeFile), sessionOptions, prepacked);
+            prefill = OpenSession(Path.Combine(directory, contract.PrefillFile), sessionOptions, prepacked);
+            return new DecoderModel(directory, config, contract, decode, prefill, prepacked);
+        }
+        catch
+        {
+            decode?.Dispose();
+            prefill?.Dispose();
+            prepacked.Dispose();
+            throw;
+        }
+    }
+
+    private static InferenceSession OpenSession(string onnxPath, SessionOptions sessionOptions, PrePackedWeightsContainer prepacked)
+    {
+        if (!File.Exists(onnxPath))
+            throw new FileNotFoundException($"Model file not found: {onnxPath} (named by {StaticKvContract.FileName}).", onnxPath);
+        try
+        {
+            return new InferenceSession(onnxPath, sessionOptions, prepacked);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"{onnxPath}: ONNX Runtime could not load the model: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Creates a sequence state whose KV cache holds up to <paramref name="capacity"/> tokens.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Capacity is not within 1..context length.</exception>
     public IDecoderState CreateState(int capacity)
@@ -101,6 +196,11 @@ public sealed class DecoderModel : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.ContextLength);
+        if (StaticContract is { } contract)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, contract.MaxLength);
+            return new StaticDecoderState(this, capacity);
+        }
         return new DecoderState(this, capacity);
     }
 
@@ -112,5 +212,7 @@ public sealed class DecoderModel : IDisposable
         if (_disposed) return;
         _disposed = true;
         _session.Dispose();
+        _prefillSession?.Dispose();
+        _prepacked?.Dispose();
     }
 }

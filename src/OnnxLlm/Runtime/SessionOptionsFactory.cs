@@ -67,11 +67,17 @@ internal static class SessionOptionsFactory
         if (coreml.Strict) session.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
     }
 
-    private static string DefaultCoreMLCache(string modelDirectory)
+    /// <summary>
+    /// The default Core ML compile cache of a model folder: one folder per model folder (by a hash of its full path),
+    /// so models never share or evict each other's compiled models. Inside it ONNX Runtime keys each graph by its
+    /// COREML_CACHE_KEY (a hash of graph and weights in our coreml exports), so a re-exported folder recompiles.
+    /// </summary>
+    internal static string DefaultCoreMLCache(string modelDirectory)
     {
         string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        string folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory));
         string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(modelDirectory))))[..16];
+            System.Text.Encoding.UTF8.GetBytes(folder)))[..16];
         return Path.Combine(root, "onnxllm", "coreml-cache", key);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OnnxLlm.Chat;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Hosting;
+using OnnxLlm.Runtime;
 using OnnxLlm.Testing;
 
 namespace OnnxLlm.Tests.Readme;
@@ -59,6 +60,34 @@ public sealed class ReadmeSnippetTests
         Assert.IsTrue(flag.TryGetResult(out var result), flag.Text);
         Assert.IsNotNull(result);
         client.Dispose();
+    }
+
+    [TestMethod]
+    public async Task CoreMLSnippet_Compiles_AndOffMacFailsClearly()
+    {
+        string modelPath = await TestModels.TinyCoreMLAsync(ExportPrecision.Fp16);
+        IChatClient? created = null;
+        void Snippet()
+        {
+            // README "Macs (Apple Silicon) and Core ML" (model path replaced):
+            using IChatClient client = new OnnxLlmChatClient(new OnnxLlmOptions
+            {
+                ModelPath = modelPath,
+                ExecutionProvider = ExecutionProvider.CoreML,
+                CoreML = { Strict = true }, // fail at load if any node would run on the CPU instead of Core ML
+            });
+            created = client;
+        }
+        if (OperatingSystem.IsMacOS())
+        {
+            Snippet();
+            Assert.IsNotNull(created);
+        }
+        else
+        {
+            var ex = Assert.ThrowsExactly<PlatformNotSupportedException>(Snippet);
+            StringAssert.Contains(ex.Message, "macOS");
+        }
     }
 
     /// <summary>A record with bounded fields: the random model cannot run a free string to the token cap.</summary>
