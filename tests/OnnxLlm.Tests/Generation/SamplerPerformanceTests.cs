@@ -33,16 +33,23 @@ public sealed class SamplerPerformanceTests
             sampler.Accept(sampler.Sample(work));
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // Steady state: a sampler that allocates per step allocates in every round. A one-off allocation by the
+        // runtime on this thread (a tier-up or a first-time path, seen rarely on a loaded machine) lands in one round
+        // only, so the best of three rounds is what is asserted.
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3 && allocated > 0; round++)
         {
-            source.AsSpan().CopyTo(work);
-            int token = sampler.Sample(work);
-            // Vary the history so penalties touch many distinct ids, like a real generation.
-            sampler.Accept((token + (i * 131)) % source.Length);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                source.AsSpan().CopyTo(work);
+                int token = sampler.Sample(work);
+                // Vary the history so penalties touch many distinct ids, like a real generation.
+                sampler.Accept((token + (i * 131)) % source.Length);
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.AreEqual(0L, allocated, $"{name}: {allocated} bytes allocated over 1000 steps");
     }
 
