@@ -2,11 +2,29 @@ using OnnxLlm.Export.Precision;
 
 namespace OnnxLlm.Benchmarks;
 
+/// <summary>
+/// One exported form of a model: a precision, and for int4/int8 whether lm_head is quantized too
+/// (written "int4-qhead"; plain "int4" keeps the float Gemm head, the exporter's default).
+/// </summary>
+internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead)
+{
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead ? "-qhead" : "");
+
+    public static BenchmarkVariant Parse(string text)
+    {
+        bool qhead = text.EndsWith("-qhead", StringComparison.OrdinalIgnoreCase);
+        var precision = Enum.Parse<ExportPrecision>(qhead ? text[..^"-qhead".Length] : text, ignoreCase: true);
+        if (qhead && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': only int4 and int8 can quantize lm_head.");
+        return new BenchmarkVariant(precision, qhead);
+    }
+}
+
 /// <summary>Command-line settings of the decode benchmark.</summary>
 internal sealed record BenchmarkSettings
 {
     public required IReadOnlyList<string> Configs { get; init; }
-    public required IReadOnlyList<ExportPrecision> Precisions { get; init; }
+    public required IReadOnlyList<BenchmarkVariant> Variants { get; init; }
     public int PromptTokens { get; init; } = 128;
     public int DecodeTokens { get; init; } = 64;
     public int Threads { get; init; } = 2;
@@ -17,6 +35,21 @@ internal sealed record BenchmarkSettings
     /// <summary>"decode" (default) or "masking" (constrained-decoding mask cost).</summary>
     public string Mode { get; init; } = "decode";
 
+    /// <summary>session.intra_op.allow_spinning through OnnxLlmOptions.AllowSpinning; null keeps ORT's default.</summary>
+    public bool? Spinning { get; init; }
+
+    /// <summary>Also take an ORT per-op profile of a decode run (in its own process) and print where the time goes.</summary>
+    public bool Profile { get; init; }
+
+    /// <summary>Measure every model × variant in this process instead of one child process each (peak RSS then accumulates).</summary>
+    public bool InProcess { get; init; }
+
+    /// <summary>Set in a child process: measure the single config × variant and write the result here.</summary>
+    public string? ChildResultPath { get; init; }
+
+    /// <summary>Set in a child process: take the profile instead of the timings.</summary>
+    public bool ChildProfileOnly { get; init; }
+
     public static BenchmarkSettings Parse(string[] args)
     {
         string? Value(string name)
@@ -24,11 +57,12 @@ internal sealed record BenchmarkSettings
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
+        bool Flag(string name) => Array.IndexOf(args, name) >= 0;
         return new BenchmarkSettings
         {
             Configs = (Value("--configs") ?? "tests/TestData/configs/qwen2.5-0.5b-instruct").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            Precisions = (Value("--precisions") ?? "fp16,fp32").Split(',', StringSplitOptions.RemoveEmptyEntries)
-                .Select(p => Enum.Parse<ExportPrecision>(p, ignoreCase: true)).ToArray(),
+            Variants = (Value("--precisions") ?? "fp16,fp32").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(BenchmarkVariant.Parse).ToArray(),
             PromptTokens = int.Parse(Value("--prompt") ?? "128"),
             DecodeTokens = int.Parse(Value("--decode") ?? "64"),
             Threads = int.Parse(Value("--threads") ?? "2"),
@@ -36,6 +70,11 @@ internal sealed record BenchmarkSettings
             WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), "onnxllm-bench"),
             JsonPath = Value("--json") ?? "benchmark-results.json",
             Mode = Value("--mode") ?? "decode",
+            Spinning = Value("--spinning") is { } s ? bool.Parse(s) : null,
+            Profile = Flag("--profile"),
+            InProcess = Flag("--in-process"),
+            ChildResultPath = Value("--child-result"),
+            ChildProfileOnly = Flag("--child-profile"),
         };
     }
 }
