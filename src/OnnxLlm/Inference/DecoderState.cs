@@ -96,7 +96,8 @@ public sealed class DecoderState : IDecoderState
         _mask.AsSpan(Length, ids.Length).Fill(1);
         using var mask = BindMask(Length + ids.Length);
 
-        // A prompt's logits are [1, S, vocab]; let ONNX Runtime allocate them and keep only the last row.
+        // A prompt's logits are [1, S, vocab] (or [1, 1, vocab] from graphs that keep only the last position, as
+        // ours do); let ONNX Runtime allocate them and keep only the last row.
         _binding.ClearBoundOutputs();
         BindPresents();
         _binding.BindOutputToDevice(_model.Config.LogitsName, OrtMemoryInfo.DefaultInstance);
@@ -105,7 +106,7 @@ public sealed class DecoderState : IDecoderState
         using (var outputs = _binding.GetOutputValues())
         {
             var logits = outputs.First(v => v.GetTensorTypeAndShape().Shape is [_, _, _]).GetTensorDataAsSpan<float>();
-            logits.Slice((ids.Length - 1) * _logits.Length, _logits.Length).CopyTo(_logits);
+            logits.Slice(logits.Length - _logits.Length, _logits.Length).CopyTo(_logits);
         }
         Length += ids.Length;
         return _logits;
