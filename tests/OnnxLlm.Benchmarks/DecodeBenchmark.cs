@@ -59,8 +59,11 @@ internal static class DecodeBenchmark
         Console.Error.WriteLine($"== {Path.GetFileName(configDirectory.TrimEnd('/'))} {variant.Name}");
         var (name, exported, exportSeconds) = await PrepareAsync(configDirectory, variant, settings);
 
+        int threadsBefore = ThreadCount();
         using var sessionOptions = CreateSessionOptions(exported, settings);
         using var model = DecoderModel.Load(exported, sessionOptions);
+        // ORT's intra-op pool has (threads − 1) workers; the calling thread is the other one.
+        Console.Error.WriteLine($"   session loaded: {ThreadCount() - threadsBefore} threads added (intra-op setting {settings.Threads}; 0 = ORT's default)");
         var tokenizer = QwenTokenizer.FromDirectory(exported);
         var prompt = RandomPrompt(settings.PromptTokens);
 
@@ -184,6 +187,8 @@ internal static class DecodeBenchmark
             ProfileRunMsPerStep = runMs, ProfileKernelMsPerStep = kernelMs, ProfileByOp = byOp, ProfileTopNodes = top,
         };
     }
+
+    private static int ThreadCount() => OperatingSystem.IsLinux() ? Directory.GetDirectories("/proc/self/task").Length : Process.GetCurrentProcess().Threads.Count;
 
     private static int[] RandomPrompt(int length)
     {
