@@ -3,20 +3,29 @@ using OnnxLlm.Export.Precision;
 namespace OnnxLlm.Benchmarks;
 
 /// <summary>
-/// One exported form of a model: a precision, and for int4/int8 whether lm_head is quantized too
-/// (written "int4-qhead"; plain "int4" keeps the float Gemm head, the exporter's default).
+/// One exported form of a model: a precision, and for int4/int8 whether lm_head is quantized too and, optionally, the
+/// MatMulNBits accuracy_level. Written "int4", "int4-qhead", "int4-acc1", "int4-qhead-acc0": plain "int4" keeps the
+/// float Gemm head and the default accuracy level (4), the exporter's defaults.
 /// </summary>
-internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead)
+internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null)
 {
-    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead ? "-qhead" : "");
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead ? "-qhead" : "") + (AccuracyLevel is int a ? $"-acc{a}" : "");
 
     public static BenchmarkVariant Parse(string text)
     {
-        bool qhead = text.EndsWith("-qhead", StringComparison.OrdinalIgnoreCase);
-        var precision = Enum.Parse<ExportPrecision>(qhead ? text[..^"-qhead".Length] : text, ignoreCase: true);
-        if (qhead && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
-            throw new ArgumentException($"'{text}': only int4 and int8 can quantize lm_head.");
-        return new BenchmarkVariant(precision, qhead);
+        var parts = text.ToLowerInvariant().Split('-');
+        var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
+        bool qhead = false;
+        int? accuracy = null;
+        foreach (var part in parts.Skip(1))
+        {
+            if (part == "qhead") qhead = true;
+            else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (qhead, acc0…acc4).");
+        }
+        if ((qhead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -qhead and -accN apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, qhead, accuracy);
     }
 }
 
@@ -37,6 +46,9 @@ internal sealed record BenchmarkSettings
 
     /// <summary>session.intra_op.allow_spinning through OnnxLlmOptions.AllowSpinning; null keeps ORT's default.</summary>
     public bool? Spinning { get; init; }
+
+    /// <summary>Extra ORT session config entries (--session-config key=value,key=value), for experiments.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SessionConfig { get; init; } = [];
 
     /// <summary>Also take an ORT per-op profile of a decode run (in its own process) and print where the time goes.</summary>
     public bool Profile { get; init; }
@@ -72,6 +84,8 @@ internal sealed record BenchmarkSettings
             Mode = Value("--mode") ?? "decode",
             Spinning = Value("--spinning") is { } s ? bool.Parse(s) : null,
             Profile = Flag("--profile"),
+            SessionConfig = (Value("--session-config") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv[1])).ToArray(),
             InProcess = Flag("--in-process"),
             ChildResultPath = Value("--child-result"),
             ChildProfileOnly = Flag("--child-profile"),

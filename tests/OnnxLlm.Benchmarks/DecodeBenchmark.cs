@@ -43,7 +43,11 @@ internal static class DecodeBenchmark
             {
                 InputDirectory = checkpoint, OutputDirectory = exported, Precision = variant.Precision, Overwrite = true,
                 MaxLength = 4096,
-                Quantization = new QuantizationOptions { QuantizeLmHead = variant.QuantizeLmHead },
+                Quantization = new QuantizationOptions
+                {
+                    QuantizeLmHead = variant.QuantizeLmHead,
+                    AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
+                },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;
             Console.Error.WriteLine($"   exported in {exportSeconds:0.0} s");
@@ -51,8 +55,12 @@ internal static class DecodeBenchmark
         return (name, exported, exportSeconds);
     }
 
-    private static SessionOptions CreateSessionOptions(string exported, BenchmarkSettings settings) =>
-        SessionOptionsFactory.Create(new OnnxLlmOptions { IntraOpThreads = settings.Threads, AllowSpinning = settings.Spinning }, exported, NullLogger.Instance);
+    private static SessionOptions CreateSessionOptions(string exported, BenchmarkSettings settings)
+    {
+        var options = SessionOptionsFactory.Create(new OnnxLlmOptions { IntraOpThreads = settings.Threads, AllowSpinning = settings.Spinning }, exported, NullLogger.Instance);
+        foreach (var (key, value) in settings.SessionConfig) options.AddSessionConfigEntry(key, value);
+        return options;
+    }
 
     public static async Task<DecodeBenchmarkResult> RunAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings, bool peakIsPerRow)
     {
@@ -179,6 +187,7 @@ internal static class DecodeBenchmark
         string file = model.Session.EndProfiling();
         // Runs: the prefill, then the first decode step (rebinding), then the steady decode steps.
         var (byOp, top, runMs, kernelMs) = OrtProfile.Summarize(file, skipRuns: 2);
+        var (prefillByOp, _, prefillMs, _) = OrtProfile.Summarize(file, skipRuns: 0, takeRuns: 1);
         Console.Error.WriteLine($"   profile: {file}");
         return new DecodeBenchmarkResult
         {
@@ -187,6 +196,7 @@ internal static class DecodeBenchmark
             EngineBytesPerToken = double.NaN, EngineDecodeTokensPerSecond = double.NaN, PeakWorkingSetMiB = PeakResidentMiB(),
             PeakIsPerRow = true, WeightBytesPerToken = 0, WeightGigabytesPerSecond = double.NaN, ExportSeconds = 0,
             ProfileRunMsPerStep = runMs, ProfileKernelMsPerStep = kernelMs, ProfileByOp = byOp, ProfileTopNodes = top,
+            ProfilePrefillRunMs = prefillMs, ProfilePrefillByOp = prefillByOp,
         };
     }
 

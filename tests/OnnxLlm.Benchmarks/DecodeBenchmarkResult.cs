@@ -26,4 +26,6 @@ internal sealed record DecodeBenchmarkResult
     public double? ProfileKernelMsPerStep { get; init; }
     public IReadOnlyList<OpTime>? ProfileByOp { get; init; }
     public IReadOnlyList<OpTime>? ProfileTopNodes { get; init; }
+    public double? ProfilePrefillRunMs { get; init; }
+    public IReadOnlyList<OpTime>? ProfilePrefillByOp { get; init; }
 }

@@ -6,13 +6,13 @@ namespace OnnxLlm.Benchmarks;
 internal sealed record OpTime(string Op, int NodesPerStep, double MsPerStep, double PercentOfRun);
 
 /// <summary>
-/// Reads an ONNX Runtime profile (a Chrome-trace JSON array) and sums node kernel times by operator type over the
-/// decode runs only: the first <c>skipRuns</c> model_run events (prefill, the first decode step) are left out.
+/// Reads an ONNX Runtime profile (a Chrome-trace JSON array) and sums node kernel times by operator type over a range
+/// of its runs (model_run events in time order): e.g. run 0 for the prefill, runs 2… for the steady decode steps.
 /// </summary>
 internal static class OrtProfile
 {
     public static (IReadOnlyList<OpTime> ByOp, IReadOnlyList<OpTime> TopNodes, double RunMsPerStep, double KernelMsPerStep)
-        Summarize(string path, int skipRuns)
+        Summarize(string path, int skipRuns, int takeRuns = int.MaxValue)
     {
         using var document = JsonDocument.Parse(File.ReadAllBytes(path));
         var runs = new List<(long Start, long End)>();
@@ -31,7 +31,7 @@ internal static class OrtProfile
             }
         }
         runs.Sort();
-        var decodeRuns = runs.Skip(skipRuns).ToList();
+        var decodeRuns = runs.Skip(skipRuns).Take(takeRuns).ToList();
         if (decodeRuns.Count == 0) return ([], [], 0, 0);
         bool InDecode(long t) => decodeRuns.Any(r => t >= r.Start && t <= r.End);
         var decodeKernels = kernels.Where(k => InDecode(k.Ts)).ToList();

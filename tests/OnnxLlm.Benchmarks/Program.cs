@@ -7,8 +7,9 @@ using OnnxLlm.Benchmarks;
 // precision, timed on this machine. Each model × precision is measured in its own child process (so peak RSS is
 // that row's own), then printed side by side as Markdown with the reference figures and written as JSON.
 // Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...]
-//        [--precisions fp32,fp16,int4,int4-qhead,int8] [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
-//        [--spinning true|false] [--profile] [--in-process] [--work DIR] [--json FILE]
+//        [--precisions fp32,fp16,int4,int4-qhead,int4-acc1,int8] (-qhead: quantized lm_head; -accN: MatMulNBits accuracy_level)
+//        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
+//        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 var settings = BenchmarkSettings.Parse(args);
 if (settings.Mode == "masking")
@@ -60,6 +61,11 @@ static DecodeBenchmarkResult RunChild(string config, BenchmarkVariant variant, B
     ];
     foreach (var a in childArgs) start.ArgumentList.Add(a);
     if (settings.Spinning is bool spin) { start.ArgumentList.Add("--spinning"); start.ArgumentList.Add(spin.ToString()); }
+    if (settings.SessionConfig.Count > 0)
+    {
+        start.ArgumentList.Add("--session-config");
+        start.ArgumentList.Add(string.Join(',', settings.SessionConfig.Select(kv => $"{kv.Key}={kv.Value}")));
+    }
     if (profile) start.ArgumentList.Add("--child-profile");
     using var process = Process.Start(start)!;
     process.WaitForExit();

@@ -61,6 +61,16 @@ internal static class ResultTable
             Console.WriteLine("|---|---:|---:|---:|");
             foreach (var o in p.ProfileByOp!.Take(10))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {o.Op} | {o.NodesPerStep} | {o.MsPerStep:0.000} | {o.PercentOfRun:0.0}% |"));
+            if (p.ProfilePrefillByOp is { Count: > 0 } prefill)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"Prefill of the prompt (one Run, {p.ProfilePrefillRunMs:0} ms with the profiler on):");
+                Console.WriteLine();
+                Console.WriteLine("| op | nodes | ms | % of Run |");
+                Console.WriteLine("|---|---:|---:|---:|");
+                foreach (var o in prefill.Take(6))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {o.Op} | {o.NodesPerStep} | {o.MsPerStep:0.0} | {o.PercentOfRun:0.0}% |"));
+            }
             Console.WriteLine();
             Console.WriteLine("| top nodes | ms/step | % of Run |");
             Console.WriteLine("|---|---:|---:|");
