@@ -38,8 +38,20 @@ public sealed class OnnxLlmOptions
     /// <summary>CoreML settings (macOS).</summary>
     public CoreMLOptions CoreML { get; set; } = new();
 
-    /// <summary>ONNX Runtime intra-op threads; null lets ONNX Runtime choose (one per physical core).</summary>
+    /// <summary>
+    /// ONNX Runtime intra-op threads; null (or 0) lets ONNX Runtime choose: one per physical core, which is what
+    /// decode wants (it is memory-bound; hyper-threads add contention, not bandwidth). Set it lower to leave cores
+    /// to the rest of the application.
+    /// </summary>
     public int? IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op worker threads spin while waiting for work
+    /// (<c>session.intra_op.allow_spinning</c>). Null keeps ONNX Runtime's default (spin), which is fastest for
+    /// decode: a token runs hundreds of small kernels back to back and sleeping threads would wake late for each.
+    /// Set false to give the cores back between tokens (battery, or a busy host) at some cost in tokens/s.
+    /// </summary>
+    public bool? AllowSpinning { get; set; }
 
     /// <summary>
     /// Tokens generated per response when <c>ChatOptions.MaxOutputTokens</c> is not set (default 1024, never the

@@ -2,11 +2,38 @@ using OnnxLlm.Export.Precision;
 
 namespace OnnxLlm.Benchmarks;
 
+/// <summary>
+/// One exported form of a model: a precision, and for int4/int8 whether lm_head is quantized too and, optionally, the
+/// MatMulNBits accuracy_level. Written "int4", "int4-qhead", "int4-acc1", "int4-qhead-acc0": plain "int4" keeps the
+/// float Gemm head and the default accuracy level (4), the exporter's defaults.
+/// </summary>
+internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null)
+{
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead ? "-qhead" : "") + (AccuracyLevel is int a ? $"-acc{a}" : "");
+
+    public static BenchmarkVariant Parse(string text)
+    {
+        var parts = text.ToLowerInvariant().Split('-');
+        var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
+        bool qhead = false;
+        int? accuracy = null;
+        foreach (var part in parts.Skip(1))
+        {
+            if (part == "qhead") qhead = true;
+            else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (qhead, acc0…acc4).");
+        }
+        if ((qhead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -qhead and -accN apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, qhead, accuracy);
+    }
+}
+
 /// <summary>Command-line settings of the decode benchmark.</summary>
 internal sealed record BenchmarkSettings
 {
     public required IReadOnlyList<string> Configs { get; init; }
-    public required IReadOnlyList<ExportPrecision> Precisions { get; init; }
+    public required IReadOnlyList<BenchmarkVariant> Variants { get; init; }
     public int PromptTokens { get; init; } = 128;
     public int DecodeTokens { get; init; } = 64;
     public int Threads { get; init; } = 2;
@@ -17,6 +44,24 @@ internal sealed record BenchmarkSettings
     /// <summary>"decode" (default) or "masking" (constrained-decoding mask cost).</summary>
     public string Mode { get; init; } = "decode";
 
+    /// <summary>session.intra_op.allow_spinning through OnnxLlmOptions.AllowSpinning; null keeps ORT's default.</summary>
+    public bool? Spinning { get; init; }
+
+    /// <summary>Extra ORT session config entries (--session-config key=value,key=value), for experiments.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SessionConfig { get; init; } = [];
+
+    /// <summary>Also take an ORT per-op profile of a decode run (in its own process) and print where the time goes.</summary>
+    public bool Profile { get; init; }
+
+    /// <summary>Measure every model × variant in this process instead of one child process each (peak RSS then accumulates).</summary>
+    public bool InProcess { get; init; }
+
+    /// <summary>Set in a child process: measure the single config × variant and write the result here.</summary>
+    public string? ChildResultPath { get; init; }
+
+    /// <summary>Set in a child process: take the profile instead of the timings.</summary>
+    public bool ChildProfileOnly { get; init; }
+
     public static BenchmarkSettings Parse(string[] args)
     {
         string? Value(string name)
@@ -24,11 +69,12 @@ internal sealed record BenchmarkSettings
             int i = Array.IndexOf(args, name);
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
+        bool Flag(string name) => Array.IndexOf(args, name) >= 0;
         return new BenchmarkSettings
         {
             Configs = (Value("--configs") ?? "tests/TestData/configs/qwen2.5-0.5b-instruct").Split(',', StringSplitOptions.RemoveEmptyEntries),
-            Precisions = (Value("--precisions") ?? "fp16,fp32").Split(',', StringSplitOptions.RemoveEmptyEntries)
-                .Select(p => Enum.Parse<ExportPrecision>(p, ignoreCase: true)).ToArray(),
+            Variants = (Value("--precisions") ?? "fp16,fp32").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(BenchmarkVariant.Parse).ToArray(),
             PromptTokens = int.Parse(Value("--prompt") ?? "128"),
             DecodeTokens = int.Parse(Value("--decode") ?? "64"),
             Threads = int.Parse(Value("--threads") ?? "2"),
@@ -36,6 +82,13 @@ internal sealed record BenchmarkSettings
             WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), "onnxllm-bench"),
             JsonPath = Value("--json") ?? "benchmark-results.json",
             Mode = Value("--mode") ?? "decode",
+            Spinning = Value("--spinning") is { } s ? bool.Parse(s) : null,
+            Profile = Flag("--profile"),
+            SessionConfig = (Value("--session-config") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv[1])).ToArray(),
+            InProcess = Flag("--in-process"),
+            ChildResultPath = Value("--child-result"),
+            ChildProfileOnly = Flag("--child-profile"),
         };
     }
 }

@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
 using OnnxLlm.Export.Synthetic;
 using OnnxLlm.Generation;
 using OnnxLlm.Generation.Sampling;
 using OnnxLlm.Inference;
+using OnnxLlm.Runtime;
 using OnnxLlm.Tokenization;
 
 namespace OnnxLlm.Benchmarks;
@@ -14,15 +17,16 @@ namespace OnnxLlm.Benchmarks;
 /// Measures one exported model: prefill of a random prompt, then greedy decode through the KV cache,
 /// twice — the bare loop (decoder state + sampler, where the allocation budget is 0 bytes per token)
 /// and the full streaming engine (detokenizer, stop checks, channel to the consumer).
+/// Sessions are built by the SDK's own <see cref="SessionOptionsFactory"/>, so the figures are what users get.
 /// </summary>
 internal static class DecodeBenchmark
 {
-    public static async Task<DecodeBenchmarkResult> RunAsync(string configDirectory, ExportPrecision precision, BenchmarkSettings settings)
+    /// <summary>Writes the synthetic checkpoint and exports it for the variant, once (cached under the work folder).</summary>
+    public static async Task<(string Name, string Exported, double ExportSeconds)> PrepareAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings)
     {
         string name = Path.GetFileName(configDirectory.TrimEnd('/'));
         string checkpoint = Path.Combine(settings.WorkDirectory, name + "-hf");
-        string exported = Path.Combine(settings.WorkDirectory, $"{name}-{precision.ToString().ToLowerInvariant()}");
-        Console.Error.WriteLine($"== {name} {precision}");
+        string exported = Path.Combine(settings.WorkDirectory, $"{name}-{variant.Name}");
         if (!File.Exists(Path.Combine(checkpoint, "config.json")))
         {
             Console.Error.WriteLine($"   writing synthetic checkpoint to {checkpoint}");
@@ -37,21 +41,44 @@ internal static class DecodeBenchmark
             var sw = Stopwatch.StartNew();
             await Qwen2Exporter.ExportAsync(new ExportOptions
             {
-                InputDirectory = checkpoint, OutputDirectory = exported, Precision = precision, Overwrite = true,
+                InputDirectory = checkpoint, OutputDirectory = exported, Precision = variant.Precision, Overwrite = true,
                 MaxLength = 4096,
+                Quantization = new QuantizationOptions
+                {
+                    QuantizeLmHead = variant.QuantizeLmHead,
+                    AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
+                },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;
             Console.Error.WriteLine($"   exported in {exportSeconds:0.0} s");
         }
+        return (name, exported, exportSeconds);
+    }
 
-        using var sessionOptions = new SessionOptions { IntraOpNumThreads = settings.Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+    private static SessionOptions CreateSessionOptions(string exported, BenchmarkSettings settings)
+    {
+        var options = SessionOptionsFactory.Create(new OnnxLlmOptions { IntraOpThreads = settings.Threads, AllowSpinning = settings.Spinning }, exported, NullLogger.Instance);
+        foreach (var (key, value) in settings.SessionConfig) options.AddSessionConfigEntry(key, value);
+        return options;
+    }
+
+    public static async Task<DecodeBenchmarkResult> RunAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings, bool peakIsPerRow)
+    {
+        Console.Error.WriteLine($"== {Path.GetFileName(configDirectory.TrimEnd('/'))} {variant.Name}");
+        var (name, exported, exportSeconds) = await PrepareAsync(configDirectory, variant, settings);
+
+        int threadsBefore = ThreadCount();
+        using var sessionOptions = CreateSessionOptions(exported, settings);
         using var model = DecoderModel.Load(exported, sessionOptions);
+        // ORT's intra-op pool has (threads − 1) workers; the calling thread is the other one.
+        Console.Error.WriteLine($"   session loaded: {ThreadCount() - threadsBefore} threads added (intra-op setting {settings.Threads}; 0 = ORT's default)");
         var tokenizer = QwenTokenizer.FromDirectory(exported);
-        var random = new Random(123);
-        var prompt = Enumerable.Range(0, settings.PromptTokens).Select(_ => random.Next(0, 151643)).ToArray();
+        var prompt = RandomPrompt(settings.PromptTokens);
 
         var prefill = new List<double>(); var ttft = new List<double>(); var decode = new List<double>(); var loopBytes = new List<double>();
+        var outside = new List<double>();
         using var state = model.CreateState(settings.PromptTokens + settings.DecodeTokens + 8);
+        var timedState = state as DecoderState; // the GenAI-contract state counts its time inside Run
         for (int rep = 0; rep <= settings.Repetitions; rep++) // the first pass warms up and is not counted
         {
             state.Reset();
@@ -69,6 +96,7 @@ internal static class DecodeBenchmark
             token = sampler.Sample(state.MutableLogits);
             sampler.Accept(token);
             long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+            long runTicksBefore = timedState?.RunTicks ?? 0;
             long decodeStart = Stopwatch.GetTimestamp();
             for (int i = 0; i < settings.DecodeTokens; i++)
             {
@@ -76,12 +104,14 @@ internal static class DecodeBenchmark
                 token = sampler.Sample(state.MutableLogits);
                 sampler.Accept(token);
             }
-            double decodeSeconds = Stopwatch.GetElapsedTime(decodeStart).TotalSeconds;
+            long decodeTicks = Stopwatch.GetTimestamp() - decodeStart;
+            long runTicks = (timedState?.RunTicks ?? 0) - runTicksBefore;
             long bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
             if (rep == 0) continue;
             prefill.Add(settings.PromptTokens / prefillSeconds);
             ttft.Add(firstMs);
-            decode.Add(settings.DecodeTokens / decodeSeconds);
+            decode.Add(settings.DecodeTokens / ((double)decodeTicks / Stopwatch.Frequency));
+            outside.Add(timedState is null ? double.NaN : 1 - (double)runTicks / decodeTicks);
             loopBytes.Add((double)bytes / settings.DecodeTokens);
         }
 
@@ -109,19 +139,81 @@ internal static class DecodeBenchmark
             engineBytes.Add((double)bytes / settings.DecodeTokens);
         }
 
+        long weightBytes = WeightTraffic.Count(exported, fp16WeightsReadAsFp32: !OperatingSystem.IsMacOS() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86);
+        double decodeRate = Median(decode);
         return new DecodeBenchmarkResult
         {
             Model = name,
-            Precision = precision.ToString().ToLowerInvariant(),
+            Precision = variant.Name,
             PrefillTokensPerSecond = Median(prefill),
             TimeToFirstTokenMs = Median(ttft),
-            DecodeTokensPerSecond = Median(decode),
+            DecodeTokensPerSecond = decodeRate,
+            OutsideRunFraction = Median(outside),
             LoopBytesPerToken = Median(loopBytes),
             EngineBytesPerToken = Median(engineBytes),
             EngineDecodeTokensPerSecond = Median(engineRate),
-            PeakWorkingSetMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
+            PeakWorkingSetMiB = PeakResidentMiB(),
+            PeakIsPerRow = peakIsPerRow,
+            WeightBytesPerToken = weightBytes,
+            WeightGigabytesPerSecond = weightBytes * decodeRate / 1e9,
             ExportSeconds = exportSeconds,
         };
+    }
+
+    /// <summary>
+    /// One prefill and a decode run with ONNX Runtime's profiler on (in its own session, so profiling does not slow
+    /// the timed runs), summarized per operator type over the decode steps.
+    /// </summary>
+    public static async Task<DecodeBenchmarkResult> ProfileAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings)
+    {
+        Console.Error.WriteLine($"== profile {Path.GetFileName(configDirectory.TrimEnd('/'))} {variant.Name}");
+        var (name, exported, _) = await PrepareAsync(configDirectory, variant, settings);
+        using var sessionOptions = CreateSessionOptions(exported, settings);
+        // The prefix is passed to ORT when profiling is switched on, so it must be set first.
+        sessionOptions.ProfileOutputPathPrefix = Path.Combine(Path.GetFullPath(settings.WorkDirectory), $"profile-{name}-{variant.Name}");
+        sessionOptions.EnableProfiling = true;
+        using var model = DecoderModel.Load(exported, sessionOptions);
+        var prompt = RandomPrompt(settings.PromptTokens);
+        using var state = model.CreateState(settings.PromptTokens + settings.DecodeTokens + 8);
+        var sampler = new TokenSampler(new SamplingOptions { Temperature = 0 }, model.Config.VocabSize, prompt);
+        state.Prefill(prompt);
+        int token = sampler.Sample(state.MutableLogits);
+        for (int i = 0; i <= settings.DecodeTokens; i++)
+        {
+            sampler.Accept(token);
+            state.Decode(token);
+            token = sampler.Sample(state.MutableLogits);
+        }
+        string file = model.Session.EndProfiling();
+        // Runs: the prefill, then the first decode step (rebinding), then the steady decode steps.
+        var (byOp, top, runMs, kernelMs) = OrtProfile.Summarize(file, skipRuns: 2);
+        var (prefillByOp, _, prefillMs, _) = OrtProfile.Summarize(file, skipRuns: 0, takeRuns: 1);
+        Console.Error.WriteLine($"   profile: {file}");
+        return new DecodeBenchmarkResult
+        {
+            Model = name, Precision = variant.Name, PrefillTokensPerSecond = double.NaN, TimeToFirstTokenMs = double.NaN,
+            DecodeTokensPerSecond = double.NaN, OutsideRunFraction = double.NaN, LoopBytesPerToken = double.NaN,
+            EngineBytesPerToken = double.NaN, EngineDecodeTokensPerSecond = double.NaN, PeakWorkingSetMiB = PeakResidentMiB(),
+            PeakIsPerRow = true, WeightBytesPerToken = 0, WeightGigabytesPerSecond = double.NaN, ExportSeconds = 0,
+            ProfileRunMsPerStep = runMs, ProfileKernelMsPerStep = kernelMs, ProfileByOp = byOp, ProfileTopNodes = top,
+            ProfilePrefillRunMs = prefillMs, ProfilePrefillByOp = prefillByOp,
+        };
+    }
+
+    private static int ThreadCount() => OperatingSystem.IsLinux() ? Directory.GetDirectories("/proc/self/task").Length : Process.GetCurrentProcess().Threads.Count;
+
+    private static int[] RandomPrompt(int length)
+    {
+        var random = new Random(123);
+        return Enumerable.Range(0, length).Select(_ => random.Next(0, 151643)).ToArray();
+    }
+
+    /// <summary>The process's peak resident set (VmHWM on Linux), in MiB.</summary>
+    private static double PeakResidentMiB()
+    {
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.PeakWorkingSet64 / (1024.0 * 1024.0);
     }
 
     private static double Median(List<double> values)

@@ -1,6 +1,6 @@
 namespace OnnxLlm.Benchmarks;
 
-/// <summary>One model × precision measurement (medians over repetitions).</summary>
+/// <summary>One model × variant measurement (medians over repetitions), taken in its own process unless --in-process.</summary>
 internal sealed record DecodeBenchmarkResult
 {
     public required string Model { get; init; }
@@ -8,9 +8,24 @@ internal sealed record DecodeBenchmarkResult
     public required double PrefillTokensPerSecond { get; init; }
     public required double TimeToFirstTokenMs { get; init; }
     public required double DecodeTokensPerSecond { get; init; }
+    /// <summary>Share of the bare decode loop's wall time spent outside ONNX Runtime's Run (sampling, bookkeeping).</summary>
+    public required double OutsideRunFraction { get; init; }
     public required double LoopBytesPerToken { get; init; }
     public required double EngineBytesPerToken { get; init; }
     public required double EngineDecodeTokensPerSecond { get; init; }
+    /// <summary>Peak resident set of the process that measured this row (VmHWM).</summary>
     public required double PeakWorkingSetMiB { get; init; }
+    /// <summary>Whether the process measured only this row (otherwise the peak includes earlier rows).</summary>
+    public required bool PeakIsPerRow { get; init; }
+    /// <summary>Weight bytes one decode step reads (see <see cref="WeightTraffic"/>).</summary>
+    public required long WeightBytesPerToken { get; init; }
+    /// <summary>WeightBytesPerToken × decode tok/s.</summary>
+    public required double WeightGigabytesPerSecond { get; init; }
     public required double ExportSeconds { get; init; }
+    public double? ProfileRunMsPerStep { get; init; }
+    public double? ProfileKernelMsPerStep { get; init; }
+    public IReadOnlyList<OpTime>? ProfileByOp { get; init; }
+    public IReadOnlyList<OpTime>? ProfileTopNodes { get; init; }
+    public double? ProfilePrefillRunMs { get; init; }
+    public IReadOnlyList<OpTime>? ProfilePrefillByOp { get; init; }
 }

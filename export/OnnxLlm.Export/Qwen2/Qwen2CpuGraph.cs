@@ -58,7 +58,9 @@ internal sealed class Qwen2CpuGraph
             _g.Input(DecoderIoNames.PastKey(i), t, "batch_size", kvHeads, "past_sequence_length", headDim);
             _g.Input(DecoderIoNames.PastValue(i), t, "batch_size", kvHeads, "past_sequence_length", headDim);
         }
-        _g.Output(DecoderIoNames.Logits, OnnxDataType.Float, "batch_size", "sequence_length", _config.VocabSize);
+        // Logits of the last new position only ([batch, 1, vocab]): generation samples from nothing else, and the head
+        // is the largest matrix, so a prompt of S tokens runs it on one row instead of S (see LmHead).
+        _g.Output(DecoderIoNames.Logits, OnnxDataType.Float, "batch_size", 1, _config.VocabSize);
         for (int i = 0; i < layers; i++)
         {
             _g.Output(DecoderIoNames.PresentKey(i), t, "batch_size", kvHeads, "total_sequence_length", headDim);
@@ -168,12 +170,15 @@ internal sealed class Qwen2CpuGraph
     }
 
     /// <summary>
-    /// logits = hidden · Wᵀ through Gemm(transB=1), so a tied head reads the embedding table itself instead
-    /// of a transposed copy (which would add vocab × hidden weights to the file).
+    /// logits = hidden[:, -1] · Wᵀ through Gemm(transB=1), so a tied head reads the embedding table itself instead
+    /// of a transposed copy (which would add vocab × hidden weights to the file). Only the last position goes through
+    /// the head: in prefill that skips (S − 1) × vocab × hidden multiply-adds and an [S, vocab] float output.
     /// </summary>
     private void LmHead(string hidden, string embedding)
     {
-        var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", -1, _config.HiddenSize)]);
+        var last = _g.Op("Slice", "/lm_head/LastPosition", [hidden, _g.ConstantInt64("/lm_head/last_start", -1),
+            _g.ConstantInt64("/lm_head/last_end", long.MaxValue), _g.ConstantInt64("/lm_head/last_axis", 1)]);
+        var flat = _g.Op("Reshape", "/lm_head/Reshape", [last, _g.ConstantInt64("/lm_head/flat_shape", -1, _config.HiddenSize)]);
         string gemm;
         if (_quantized is { QuantizeLmHead: true })
         {
@@ -187,9 +192,7 @@ internal sealed class Qwen2CpuGraph
                 : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
             gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
         }
-        var batchAndSequence = _g.Op("Shape", "/lm_head/Shape", [DecoderIoNames.InputIds]);
-        var shape = _g.Op("Concat", "/lm_head/Concat", [batchAndSequence, _g.ConstantInt64("/lm_head/vocab", _config.VocabSize)],
-            attributes: Attr.Int("axis", 0));
+        var shape = _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize);
         if (_weights.DataType == OnnxDataType.Float)
         {
             _g.Node("Reshape", [gemm, shape], [DecoderIoNames.Logits], name: "/lm_head/logits");

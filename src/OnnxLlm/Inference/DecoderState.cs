@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 
 namespace OnnxLlm.Inference;
@@ -23,6 +24,7 @@ public sealed class DecoderState : IDecoderState
     private readonly OrtValue _decodeLogitsValue;
     private bool _decodeBound;
     private bool _disposed;
+    private long _runTicks;
 
     internal DecoderState(DecoderModel model, int capacity)
     {
@@ -94,16 +96,17 @@ public sealed class DecoderState : IDecoderState
         _mask.AsSpan(Length, ids.Length).Fill(1);
         using var mask = BindMask(Length + ids.Length);
 
-        // A prompt's logits are [1, S, vocab]; let ONNX Runtime allocate them and keep only the last row.
+        // A prompt's logits are [1, S, vocab] (or [1, 1, vocab] from graphs that keep only the last position, as
+        // ours do); let ONNX Runtime allocate them and keep only the last row.
         _binding.ClearBoundOutputs();
         BindPresents();
         _binding.BindOutputToDevice(_model.Config.LogitsName, OrtMemoryInfo.DefaultInstance);
         _decodeBound = false;
-        _model.Session.RunWithBinding(_runOptions, _binding);
+        RunBound();
         using (var outputs = _binding.GetOutputValues())
         {
             var logits = outputs.First(v => v.GetTensorTypeAndShape().Shape is [_, _, _]).GetTensorDataAsSpan<float>();
-            logits.Slice((ids.Length - 1) * _logits.Length, _logits.Length).CopyTo(_logits);
+            logits.Slice(logits.Length - _logits.Length, _logits.Length).CopyTo(_logits);
         }
         Length += ids.Length;
         return _logits;
@@ -129,15 +132,28 @@ public sealed class DecoderState : IDecoderState
         if (_model.CountsAttentionMask)
         {
             // Every buffer is already bound and updated in place: this step allocates nothing managed.
-            _model.Session.RunWithBinding(_runOptions, _binding);
+            RunBound();
         }
         else
         {
             using var mask = BindMask(Length + 1);
-            _model.Session.RunWithBinding(_runOptions, _binding);
+            RunBound();
         }
         Length++;
         return _logits;
+    }
+
+    /// <summary>
+    /// <see cref="Stopwatch"/> ticks spent inside ONNX Runtime's Run since the state was created, so a caller can
+    /// tell how much of a token's time is spent outside the graph. Reading it allocates nothing.
+    /// </summary>
+    internal long RunTicks => _runTicks;
+
+    private void RunBound()
+    {
+        long start = Stopwatch.GetTimestamp();
+        _model.Session.RunWithBinding(_runOptions, _binding);
+        _runTicks += Stopwatch.GetTimestamp() - start;
     }
 
     /// <summary>

@@ -7,6 +7,18 @@ namespace OnnxLlm.Runtime;
 /// Builds ONNX Runtime <see cref="SessionOptions"/> from <see cref="OnnxLlmOptions"/>: threads, graph
 /// optimisation and the execution provider, chosen by option and operating system.
 /// </summary>
+/// <remarks>
+/// Choices for CPU decode (see docs/performance.md for the measurements behind them):
+/// <list type="bullet">
+/// <item>ORT_ENABLE_ALL: the layer-norm fusions, and on x86 the one-time fp16→fp32 conversion of MatMul/Gemm
+/// weights at load (at lower levels the Cast would run on every token).</item>
+/// <item>Intra-op threads: ONNX Runtime's default (0 = one per physical core) unless the user sets a number.
+/// Sequential execution, one inter-op thread: a generation runs one graph at a time.</item>
+/// <item>Spinning: ONNX Runtime's default (on) unless <see cref="OnnxLlmOptions.AllowSpinning"/> says otherwise.</item>
+/// <item>Prepacking stays on (MatMul and MatMulNBits pack their constant weights once at load) and runs in
+/// parallel on the intra-op pool (<c>session.prepack.enable_parallel</c>), which shortens loading.</item>
+/// </list>
+/// </remarks>
 internal static class SessionOptionsFactory
 {
     public static SessionOptions Create(OnnxLlmOptions options, string modelDirectory, ILogger logger)
@@ -26,6 +38,11 @@ internal static class SessionOptionsFactory
             }
             // One generation runs one graph at a time; extra inter-op threads would only compete for cores.
             session.InterOpNumThreads = 1;
+            if (options.AllowSpinning is bool spin)
+                session.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
+            // Prepacking is ONNX Runtime's default; say so explicitly so no inherited setting turns it off.
+            session.AddSessionConfigEntry("session.disable_prepacking", "0");
+            session.AddSessionConfigEntry("session.prepack.enable_parallel", "1");
             if (options.ExecutionProvider == ExecutionProvider.CoreML)
                 AppendCoreML(session, options, modelDirectory, logger);
             return session;

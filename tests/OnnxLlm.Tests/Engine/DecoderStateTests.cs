@@ -31,6 +31,37 @@ public sealed class DecoderStateTests
     }
 
     [TestMethod]
+    public async Task RunTicks_CountTimeInsideRun_WithinTheStepsWallTime()
+    {
+        using var model = await LoadAsync(ExportPrecision.Fp32);
+        using var state = (DecoderState)model.CreateState(128);
+        Assert.AreEqual(0L, state.RunTicks);
+        state.Prefill(Golden.Instance.Cases[2].InputIds);
+        state.Decode(1);
+        long ticksBefore = state.RunTicks;
+        Assert.IsTrue(ticksBefore > 0, "prefill and the first decode step ran the session");
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < 8; i++) state.Decode(100 + i);
+        long wall = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        long inRun = state.RunTicks - ticksBefore;
+        Assert.IsTrue(inRun > 0 && inRun <= wall, $"{inRun} ticks inside Run over {wall} ticks of wall time");
+    }
+
+    [TestMethod]
+    [DataRow(null)]
+    [DataRow(false)]
+    [DataRow(true)]
+    public async Task SdkSessionOptions_LoadAndDecode(bool? allowSpinning)
+    {
+        using var options = OnnxLlm.Runtime.SessionOptionsFactory.Create(
+            new OnnxLlmOptions { IntraOpThreads = 1, AllowSpinning = allowSpinning }, "unused", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var model = DecoderModel.Load(await TestModels.TinyAsync(ExportPrecision.Fp32), options);
+        using var state = model.CreateState(16);
+        state.Prefill([1, 2, 3]);
+        Assert.IsTrue(float.IsFinite(state.Decode(4)[0]));
+    }
+
+    [TestMethod]
     public async Task Overflow_IsRefusedWithCounts_AndResetReusesTheState()
     {
         using var model = await LoadAsync(ExportPrecision.Fp32);
