@@ -3,29 +3,31 @@ using OnnxLlm.Export.Precision;
 namespace OnnxLlm.Benchmarks;
 
 /// <summary>
-/// One exported form of a model: a precision, and for int4/int8 whether lm_head is quantized too and, optionally, the
-/// MatMulNBits accuracy_level. Written "int4", "int4-qhead", "int4-acc1", "int4-qhead-acc0": plain "int4" keeps the
-/// float Gemm head and the default accuracy level (4), the exporter's defaults.
+/// One exported form of a model: a precision, and for int4/int8 whether lm_head stays float and, optionally, the
+/// MatMulNBits accuracy_level. Written "int4", "int4-fhead", "int4-acc1", "int4-fhead-acc0": plain "int4" is the
+/// exporter's defaults (quantized head, accuracy level 4); "-fhead" keeps the float Gemm head.
 /// </summary>
 internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null)
 {
-    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead ? "-qhead" : "") + (AccuracyLevel is int a ? $"-acc{a}" : "");
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "");
+
+    private bool IsQuantized => Precision is ExportPrecision.Int4 or ExportPrecision.Int8;
 
     public static BenchmarkVariant Parse(string text)
     {
         var parts = text.ToLowerInvariant().Split('-');
         var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
-        bool qhead = false;
+        bool floatHead = false;
         int? accuracy = null;
         foreach (var part in parts.Skip(1))
         {
-            if (part == "qhead") qhead = true;
+            if (part == "fhead") floatHead = true;
             else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
-            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (qhead, acc0…acc4).");
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4).");
         }
-        if ((qhead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
-            throw new ArgumentException($"'{text}': -qhead and -accN apply to int4 and int8 only.");
-        return new BenchmarkVariant(precision, qhead, accuracy);
+        if ((floatHead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -fhead and -accN apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, !floatHead, accuracy);
     }
 }
 

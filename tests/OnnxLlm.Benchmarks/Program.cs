@@ -7,7 +7,7 @@ using OnnxLlm.Benchmarks;
 // precision, timed on this machine. Each model × precision is measured in its own child process (so peak RSS is
 // that row's own), then printed side by side as Markdown with the reference figures and written as JSON.
 // Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...]
-//        [--precisions fp32,fp16,int4,int4-qhead,int4-acc1,int8] (-qhead: quantized lm_head; -accN: MatMulNBits accuracy_level)
+//        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
 //        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).

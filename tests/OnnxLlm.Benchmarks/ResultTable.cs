@@ -46,7 +46,7 @@ internal static class ResultTable
                           (results.Any(r => !r.PeakIsPerRow) ? "; * = measured in one process (--in-process), so it includes every earlier row." : "."));
         Console.WriteLine("weights read: every MatMul/Gemm/MatMulNBits weight (MatMulNBits: codes + scales + zero points), lm_head included, plus one embedding row; " +
                           "implied GB/s = that × decode tok/s. On x86 ONNX Runtime has no fp16 MatMul/Gemm kernel and converts those weights to fp32 at load, " +
-                          "so fp16 rows count (and read) 4 bytes per MatMul/Gemm weight. \"-qhead\" = int4 with lm_head quantized too (MatMulNBits instead of the float Gemm).");
+                          "so fp16 rows count (and read) 4 bytes per MatMul/Gemm weight. \"-fhead\" = lm_head kept float (a Gemm) instead of quantized (MatMulNBits, the default).");
         Console.WriteLine("reference: llama.cpp on this machine kind, same shapes, 2 threads — prefill F16 (fp16/fp32 rows) or Q4_0 (int4 rows); decode targets int4 ≥ 79 (0.5B) / ≥ 23 (1.5B), fp16 ≥ 13 (0.5B).");
     }
 

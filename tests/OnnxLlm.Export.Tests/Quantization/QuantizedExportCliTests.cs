@@ -15,7 +15,7 @@ public sealed class QuantizedExportCliTests
         string hf = await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, tokenizer: null);
         string onnx = Path.Combine(TestModels.Root, "cli-int4-" + Guid.NewGuid().ToString("N"));
         var export = await CliRunner.RunAsync("export", "--input", hf, "--output", onnx, "--precision", "int4",
-            "--block-size", "64", "--asymmetric", "--accuracy-level", "0", "--max-length", "128");
+            "--block-size", "64", "--asymmetric", "--accuracy-level", "0", "--float-lm-head", "--max-length", "128");
         Assert.AreEqual(0, export.ExitCode, export.StdErr);
         StringAssert.Contains(export.StdOut, "Quantization: int4, block 64, asymmetric, accuracy_level 0, lm_head float");
         StringAssert.Contains(export.StdOut, "relative RMS error");

@@ -23,7 +23,9 @@ public sealed class QuantizedReferenceTests
     [DataRow(ExportPrecision.Int8, false)]
     public async Task IntExport_MatchesTheReferenceOnDequantizedWeights(ExportPrecision precision, bool asymmetric)
     {
-        var options = new QuantizationOptions { AccuracyLevel = 0, Asymmetric = asymmetric };
+        // Float head: the reference reads a tied head from the embedding table, which an int export keeps float
+        // for the Gather while quantizing the head's own copy; the head's quantization is covered by the golden bounds.
+        var options = new QuantizationOptions { AccuracyLevel = 0, Asymmetric = asymmetric, QuantizeLmHead = false };
         string folder = await TestModels.ExportAsync(TestModels.TinyConfig, Golden.Instance.Seed, precision, maxLength: 4096, quantization: options);
         string checkpoint = await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, tokenizer: null);
         using var weights = CheckpointWeights.Open(checkpoint);
