@@ -137,6 +137,22 @@ internal static class ShapeInference
                     return (ValueFacts?)new ValueFacts(x.ElemType, o);
                 }).ToArray();
             }
+            case "Slice":
+            {
+                if (x?.Dims is not { } d) return [];
+                long[]? starts = In(1)?.Int64Values, ends = In(2)?.Int64Values;
+                long[] axes = In(3)?.Int64Values ?? Enumerable.Range(0, starts?.Length ?? 0).Select(i => (long)i).ToArray();
+                long[]? steps = In(4)?.Int64Values;
+                var dims = (long[])d.Clone();
+                if (starts is null || ends is null) return [new ValueFacts(x.ElemType, d.Select(_ => ValueFacts.Dynamic).ToArray())];
+                for (int i = 0; i < axes.Length; i++)
+                {
+                    int axis = Axis(axes[i], d.Length);
+                    long step = steps?[i] ?? 1;
+                    dims[axis] = d[axis] < 0 || step != 1 ? ValueFacts.Dynamic : SliceLength(d[axis], starts[i], ends[i]);
+                }
+                return [new ValueFacts(x.ElemType, dims)];
+            }
             case "Tile":
             {
                 if (x?.Dims is not { } d) return [];
@@ -184,6 +200,14 @@ internal static class ShapeInference
             default:
                 return [];
         }
+    }
+
+    /// <summary>Elements a step-1 Slice keeps of a dimension of <paramref name="length"/> (ONNX clamping rules).</summary>
+    private static long SliceLength(long length, long start, long end)
+    {
+        start = Math.Clamp(start < 0 ? start + length : start, 0, length);
+        end = Math.Clamp(end < 0 ? end + length : end, 0, length);
+        return Math.Max(0, end - start);
     }
 
     private static long ShapeLength(NodeProto node, int rank)
