@@ -220,16 +220,7 @@ internal sealed class Qwen2CoreMLGraph
             : _g.Node("Add", [a, b], [output], name: $"{name}/Add")[0];
     }
 
-    private string Mlp(int layer, string prefix, string input)
-    {
-        string Projection(string proj, string x) => Linear($"{prefix}/mlp/{proj}", x, N.Layer(layer, $"mlp.{proj}.weight"));
-        var gate = Projection("gate_proj", input);
-        var up = Projection("up_proj", input);
-        var sigmoid = _g.Op("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
-        var silu = _g.Op("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
-        var gated = _g.Op("Mul", $"{prefix}/mlp/Mul", [silu, up]);
-        return Projection("down_proj", gated);
-    }
+    private string Mlp(int layer, string prefix, string input) => SwiGluMlp.Build(_g, layer, prefix, input, Linear);
 
     private string Linear(string name, string input, string weightName) =>
         _g.Op("MatMul", $"{name}/MatMul", [input, Weight(weightName, () => _weights.WriteTransposed(weightName, weightName))]);

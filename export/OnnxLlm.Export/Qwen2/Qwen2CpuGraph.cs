@@ -140,16 +140,7 @@ internal sealed class Qwen2CpuGraph
         return Linear($"{prefix}/attn/o_proj", outputs[0], N.Layer(layer, "self_attn.o_proj.weight"));
     }
 
-    private string Mlp(int layer, string prefix, string input)
-    {
-        string Projection(string proj, string x) => Linear($"{prefix}/mlp/{proj}", x, N.Layer(layer, $"mlp.{proj}.weight"));
-        var gate = Projection("gate_proj", input);
-        var up = Projection("up_proj", input);
-        var sigmoid = _g.Op("Sigmoid", $"{prefix}/mlp/act_fn/Sigmoid", [gate]);
-        var silu = _g.Op("Mul", $"{prefix}/mlp/act_fn/Mul", [gate, sigmoid]);
-        var gated = _g.Op("Mul", $"{prefix}/mlp/Mul", [silu, up]);
-        return Projection("down_proj", gated);
-    }
+    private string Mlp(int layer, string prefix, string input) => SwiGluMlp.Build(_g, layer, prefix, input, Linear);
 
     /// <summary>
     /// x · Wᵀ for checkpoint weight W [out, in]: MatMul on a pre-transposed float copy, or MatMulNBits on the

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static OnnxLlm.Inference.JsonFields;
 
 namespace OnnxLlm.Inference;
 
@@ -125,12 +126,4 @@ public sealed record GenAiConfig
             }
         }
     }
-
-    private static JsonElement Required(JsonElement parent, string name) =>
-        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value)
-            ? value
-            : throw new KeyNotFoundException($"required field '{name}' is missing.");
-
-    private static string Name(JsonElement section, string key, string fallback) =>
-        section.ValueKind == JsonValueKind.Object && section.TryGetProperty(key, out var v) && v.GetString() is { Length: > 0 } s ? s : fallback;
 }
