@@ -26,6 +26,7 @@ public sealed class GoldenExportTests
         var golden = Golden.Instance.Cases[index];
         var logits = ModelRunner.PrefillLogits(await TestModels.TinyAsync(ExportPrecision.Fp32), golden.InputIds);
         double diff = ModelRunner.MaxAbsDiff(logits, golden.LastLogits);
+        Console.WriteLine($"{name}: fp32 max |logit − golden| = {diff:0.0e0}");
         Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"{name}: max |logit − golden| = {diff}");
     }
 
@@ -74,6 +75,7 @@ public sealed class GoldenExportTests
         using var state = model.CreateState(golden.InputIds.Length + golden.Greedy.Length);
         var logits = state.Prefill(golden.InputIds);
         double diff = ModelRunner.MaxAbsDiff(logits, golden.LastLogits);
+        Console.WriteLine($"{name}: fp16 max |logit − golden| = {diff:0.0e0}");
         Assert.IsLessThanOrEqualTo(Fp16Tolerance, diff, $"{name}: fp16 max |logit − golden| = {diff}");
         for (int step = 0; step < golden.Greedy.Length; step++)
         {
