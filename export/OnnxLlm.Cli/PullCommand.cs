@@ -11,8 +11,7 @@ internal static class PullCommand
     public static Command CreatePull()
     {
         var model = new Argument<string>("model") { Description = "Hugging Face model id, e.g. Qwen/Qwen2.5-0.5B-Instruct (optionally @revision)." };
-        var precision = new Option<string>("--precision") { Description = "fp16 (default) or fp32.", DefaultValueFactory = _ => "fp16" };
-        precision.AcceptOnlyFromAmong("fp16", "fp32");
+        var precision = ModelArgument.CreatePrecisionOption("Export precision");
         var target = new Option<string>("--target") { Description = "cpu (default) or coreml (static-shape graphs for Apple's Core ML).", DefaultValueFactory = _ => "cpu" };
         target.AcceptOnlyFromAmong("cpu", "coreml");
         var refresh = new Option<bool>("--refresh") { Description = "Ask the Hub where the revision points now, even if a copy is cached." };
@@ -26,7 +25,7 @@ internal static class PullCommand
             using var puller = new ModelPuller(HubOptions.FromEnvironment());
             var pulled = await puller.PullAsync(id, new PullOptions
             {
-                Precision = result.GetValue(precision) == "fp32" ? ExportPrecision.Fp32 : ExportPrecision.Fp16,
+                Precision = ModelArgument.ParsePrecision(result.GetRequiredValue(precision)),
                 Target = result.GetRequiredValue(target) == "coreml" ? ExportTarget.CoreML : ExportTarget.Cpu,
                 Refresh = result.GetValue(refresh),
             }, new ConsolePullProgress(), cancellationToken);

@@ -191,4 +191,32 @@ public sealed class HubPullTests
         StringAssert.Contains(stderr, "3 tokens");
         Assert.IsTrue(Directory.Exists(Path.Combine(cache, "exports", "test-org--qwen2-tiny", Commit, "fp16-cpu")));
     }
+
+    [TestMethod]
+    public async Task Cli_PullInt4_ThenChatAtInt4_UsesTheCachedExport()
+    {
+        await using var hub = await StartHubAsync();
+        string cache = Path.Combine(TestModels.Root, "clicache-" + Guid.NewGuid().ToString("N"));
+        System.Diagnostics.ProcessStartInfo Cli(params string[] args)
+        {
+            var start = DotnetProcess.StartInfo("OnnxLlm.Cli.dll", args);
+            start.Environment["HF_ENDPOINT"] = hub.Endpoint.ToString();
+            start.Environment["ONNXLLM_CACHE"] = cache;
+            return start;
+        }
+
+        var pull = await DotnetProcess.RunAsync(Cli("pull", Repository, "--precision", "int4"), TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, pull.ExitCode, pull.StdErr);
+        string export = Path.Combine(cache, "exports", "test-org--qwen2-tiny", Commit, "int4-cpu");
+        StringAssert.Contains(await File.ReadAllTextAsync(Path.Combine(export, "onnxllm_export.json")), "\"lm_head_quantized\": true");
+
+        int requestsAfterPull = hub.Requests.Count;
+        var chat = Cli("chat", "--model", Repository, "--precision", "int4", "--prompt", "hi", "--max-tokens", "3", "--seed", "1");
+        chat.Environment["HF_HUB_OFFLINE"] = "1";
+        var (exitCode, _, stderr) = await DotnetProcess.RunAsync(chat, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, exitCode, stderr);
+        StringAssert.Contains(stderr, "3 tokens");
+        Assert.AreEqual(requestsAfterPull, hub.Requests.Count, "the int4 export came from the cache");
+        Assert.IsFalse(Directory.Exists(Path.Combine(cache, "exports", "test-org--qwen2-tiny", Commit, "fp16-cpu")), "no other precision was exported");
+    }
 }
