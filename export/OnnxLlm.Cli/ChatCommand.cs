@@ -15,14 +15,14 @@ internal static class ChatCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens per answer (default 1024)." };
         var threads = new Option<int?>("--threads") { Description = "ONNX Runtime intra-op threads." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
-        var precision = ModelArgument.CreatePrecisionOption("When --model is a Hub id, the precision it is exported at");
+        var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("When --model is a Hub id, the precision it is exported at"));
         var command = new Command("chat", "Chat with an exported model, streaming each answer.") { model, prompt, maxTokens, threads, seed, precision };
         command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
             using var client = new OnnxLlmChatClient(new OnnxLlmOptions
             {
                 ModelPath = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken,
-                    ModelArgument.ParsePrecision(result.GetRequiredValue(precision))),
+                    ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
             });
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };

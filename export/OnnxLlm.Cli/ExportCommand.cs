@@ -12,12 +12,8 @@ internal static class ExportCommand
     {
         var input = new Option<DirectoryInfo>("--input", "-i") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files).", Required = true };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Model folder to create.", Required = true };
-        var precision = new Option<string>("--precision")
-        {
-            Description = "fp16 (default), fp32, or int4 / int8 (decoder Linears block-quantized to MatMulNBits; fp32 activations).",
-            DefaultValueFactory = _ => "fp16",
-        };
-        precision.AcceptOnlyFromAmong("fp16", "fp32", "int4", "int8");
+        var precision = ExportChoiceOptions.Precision(
+            "fp16 (default), fp32, or int4 / int8 (decoder Linears block-quantized to MatMulNBits; fp32 activations).");
         var blockSize = new Option<int>("--block-size")
         {
             Description = "int4/int8: weights per quantization block along the input dimension (16, 32, 64 or 128).",
@@ -32,12 +28,8 @@ internal static class ExportCommand
         };
         accuracyLevel.AcceptOnlyFromAmong("0", "1", "2", "3", "4");
         var floatLmHead = new Option<bool>("--float-lm-head") { Description = "int4/int8: keep lm_head in float (closer logits, about half the int4 decode speed; by default the head is quantized too)." };
-        var target = new Option<string>("--target")
-        {
-            Description = "cpu (default: contrib ops, GenAI layout) or coreml (standard ops only, static shapes, one Core ML partition; fp16/fp32 only).",
-            DefaultValueFactory = _ => "cpu",
-        };
-        target.AcceptOnlyFromAmong("cpu", "coreml");
+        var target = ExportChoiceOptions.Target(
+            "cpu (default: contrib ops, GenAI layout) or coreml (standard ops only, static shapes, one Core ML partition; fp16/fp32 only).");
         var maxLength = new Option<int?>("--max-length")
         {
             Description = $"Longest sequence the folder supports (default: the config's max_position_embeddings; for coreml capped at {ExportOptions.DefaultCoreMLMaxLength}, since its whole KV buffer is an input every step).",
@@ -58,7 +50,7 @@ internal static class ExportCommand
             {
                 InputDirectory = result.GetRequiredValue(input).FullName,
                 OutputDirectory = result.GetRequiredValue(output).FullName,
-                Precision = Enum.Parse<ExportPrecision>(result.GetRequiredValue(precision), ignoreCase: true),
+                Precision = ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision)),
                 Quantization = new QuantizationOptions
                 {
                     BlockSize = result.GetValue(blockSize),
@@ -66,7 +58,7 @@ internal static class ExportCommand
                     AccuracyLevel = result.GetValue(accuracyLevel),
                     QuantizeLmHead = !result.GetValue(floatLmHead),
                 },
-                Target = result.GetRequiredValue(target) == "coreml" ? ExportTarget.CoreML : ExportTarget.Cpu,
+                Target = ExportChoiceOptions.ParseTarget(result.GetRequiredValue(target)),
                 MaxLength = result.GetValue(maxLength),
                 PrefillChunk = result.GetValue(prefillChunk),
                 Overwrite = result.GetValue(force),

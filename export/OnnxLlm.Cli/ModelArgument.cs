@@ -1,4 +1,3 @@
-using System.CommandLine;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Hub;
 
@@ -7,20 +6,9 @@ namespace OnnxLlm.Cli;
 /// <summary>Resolves a <c>--model</c> value: an existing folder, or a Hugging Face model id pulled into the cache.</summary>
 internal static class ModelArgument
 {
-    /// <summary>The <c>--precision</c> a model id is exported at when it is pulled (fp16 by default).</summary>
-    public static Option<string> CreatePrecisionOption(string appliesTo)
-    {
-        var precision = new Option<string>("--precision")
-        {
-            Description = $"{appliesTo}: fp16 (default), fp32, or int4 / int8 (MatMulNBits; int4 is the fast CPU choice).",
-            DefaultValueFactory = _ => "fp16",
-        };
-        precision.AcceptOnlyFromAmong("fp16", "fp32", "int4", "int8");
-        return precision;
-    }
-
-    /// <summary>The precision named by a validated <c>--precision</c> value.</summary>
-    public static ExportPrecision ParsePrecision(string value) => Enum.Parse<ExportPrecision>(value, ignoreCase: true);
+    /// <summary>Help text of a <c>--precision</c> that applies when a model id is pulled and exported.</summary>
+    public static string PrecisionDescription(string appliesTo) =>
+        $"{appliesTo}: fp16 (default), fp32, or int4 / int8 (MatMulNBits; int4 is the fast CPU choice).";
 
     /// <summary>A folder as is; a Hub model id pulled (or found in the cache) at <paramref name="precision"/>.</summary>
     public static async Task<string> ResolveAsync(string value, CancellationToken cancellationToken, ExportPrecision precision = ExportPrecision.Fp16)

@@ -11,9 +11,8 @@ internal static class PullCommand
     public static Command CreatePull()
     {
         var model = new Argument<string>("model") { Description = "Hugging Face model id, e.g. Qwen/Qwen2.5-0.5B-Instruct (optionally @revision)." };
-        var precision = ModelArgument.CreatePrecisionOption("Export precision");
-        var target = new Option<string>("--target") { Description = "cpu (default) or coreml (static-shape graphs for Apple's Core ML).", DefaultValueFactory = _ => "cpu" };
-        target.AcceptOnlyFromAmong("cpu", "coreml");
+        var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("Export precision"));
+        var target = ExportChoiceOptions.Target("cpu (default) or coreml (static-shape graphs for Apple's Core ML).");
         var refresh = new Option<bool>("--refresh") { Description = "Ask the Hub where the revision points now, even if a copy is cached." };
         var command = new Command("pull", "Download a model from the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN honoured), export it to ONNX and cache it.")
         {
@@ -25,8 +24,8 @@ internal static class PullCommand
             using var puller = new ModelPuller(HubOptions.FromEnvironment());
             var pulled = await puller.PullAsync(id, new PullOptions
             {
-                Precision = ModelArgument.ParsePrecision(result.GetRequiredValue(precision)),
-                Target = result.GetRequiredValue(target) == "coreml" ? ExportTarget.CoreML : ExportTarget.Cpu,
+                Precision = ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision)),
+                Target = ExportChoiceOptions.ParseTarget(result.GetRequiredValue(target)),
                 Refresh = result.GetValue(refresh),
             }, new ConsolePullProgress(), cancellationToken);
             Console.WriteLine($"{id} ({pulled.CommitSha[..Math.Min(12, pulled.CommitSha.Length)]}) {(pulled.FromCache ? "is cached" : "pulled")}: {pulled.ModelDirectory}");
