@@ -86,7 +86,8 @@ public static class Qwen2Exporter
             using var weights = CheckpointWeights.Open(input);
             long elements, clamped;
             QuantizationReport? quantization;
-            using (var data = new ExternalDataWriter(Path.Combine(staging, "model.onnx.data")))
+            // The coreml graphs carry a content key (COREML_CACHE_KEY) that covers the weight bytes.
+            using (var data = new ExternalDataWriter(Path.Combine(staging, "model.onnx.data"), hashContent: coreml))
             {
                 var writer = new WeightWriter(weights, data, options.Precision);
                 var quantizer = bits is int b ? new QuantizedLinearWriter(writer, b, options.Quantization) : null;
@@ -103,7 +104,7 @@ public static class Qwen2Exporter
                         CoreMLModelSet.StampCacheKey(model, weightsHash);
                         Save(Path.Combine(staging, file), model);
                     }
-                    StaticKvContractWriter.Write(Path.Combine(staging, StaticKvContractWriter.FileName), config.NumHiddenLayers,
+                    StaticKvContractWriter.Write(Path.Combine(staging, StaticKvContractFormat.FileName), config.NumHiddenLayers,
                         config.NumKeyValueHeads, config.HeadDim, config.VocabSize, maxLength, options.PrefillChunk, writer.DataType);
                 }
                 else

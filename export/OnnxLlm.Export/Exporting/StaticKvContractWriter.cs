@@ -12,17 +12,11 @@ namespace OnnxLlm.Export.Exporting;
 /// </summary>
 internal static class StaticKvContractWriter
 {
-    /// <summary>The file name.</summary>
-    public const string FileName = "onnxllm_contract.json";
-
-    /// <summary>The contract id.</summary>
-    public const string ContractName = "static-kv-v1";
-
     public static void Write(string path, int layers, int kvHeads, int headDim, int vocab, int maxLength, int prefillChunk, OnnxDataType kvType)
     {
         var root = new JsonObject
         {
-            ["contract"] = ContractName,
+            ["contract"] = StaticKvContractFormat.ContractName,
             ["description"] =
                 "Static shapes. Run decode_file for 1 new token and prefill_file for prefill_chunk new tokens (pad the last chunk). " +
                 "Inputs: input_ids int64 [1,S]; position_ids int64 [1,S] (pad rows: any valid position); attention_bias kv_dtype " +
@@ -41,8 +35,7 @@ internal static class StaticKvContractWriter
             ["head_size"] = headDim,
             ["vocab_size"] = vocab,
             ["kv_dtype"] = kvType == OnnxDataType.Float16 ? "float16" : "float32",
-            // Finite in fp16 even after a score is added (Core ML may compute fp32 graphs in fp16 on the Neural Engine).
-            ["masked_value"] = -1e4,
+            ["masked_value"] = StaticKvContractFormat.MaskedValue,
             ["inputs"] = new JsonObject
             {
                 ["input_ids"] = DecoderIoNames.InputIds,

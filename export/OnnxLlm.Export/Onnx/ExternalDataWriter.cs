@@ -7,7 +7,7 @@ namespace OnnxLlm.Export.Onnx;
 /// <summary>
 /// Appends initializer bytes to the model's external data file (<c>model.onnx.data</c>) and returns the
 /// <see cref="TensorProto"/> that points at them, so models of any size stay under protobuf's 2 GB limit.
-/// It also hashes every byte written, so a content key (Core ML's cache key) costs no second read.
+/// On request it also hashes every byte written, so a content key (Core ML's cache key) costs no second read.
 /// </summary>
 internal sealed class ExternalDataWriter : IDisposable
 {
@@ -19,13 +19,16 @@ internal sealed class ExternalDataWriter : IDisposable
 
     private readonly FileStream? _stream;
     private readonly string _location;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _hash;
     private long _position;
 
-    public ExternalDataWriter(string dataFilePath)
+    /// <param name="dataFilePath">The file to create.</param>
+    /// <param name="hashContent">Hash the bytes as they are written (<see cref="ContentHash"/>); only exports that need a content key pay for it.</param>
+    public ExternalDataWriter(string dataFilePath, bool hashContent = false)
     {
         _location = Path.GetFileName(dataFilePath);
         _stream = new FileStream(dataFilePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        if (hashContent) _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     }
 
     private ExternalDataWriter(string location, FileStream? stream)
@@ -77,7 +80,7 @@ internal sealed class ExternalDataWriter : IDisposable
         _position += data.Length;
         if (_stream is null) return;
         _stream.Write(data);
-        _hash.AppendData(data);
+        _hash?.AppendData(data);
     }
 
     /// <summary>Advances past <paramref name="byteLength"/> bytes of a discarding writer's tensor (nothing is produced).</summary>
@@ -88,7 +91,9 @@ internal sealed class ExternalDataWriter : IDisposable
     }
 
     /// <summary>SHA-256 of every byte written so far (padding included), hex.</summary>
-    public string ContentHash() => Convert.ToHexString(_hash.GetCurrentHash());
+    /// <exception cref="InvalidOperationException">The writer was not created with <c>hashContent</c>.</exception>
+    public string ContentHash() => Convert.ToHexString(
+        (_hash ?? throw new InvalidOperationException("This data writer does not hash its content (create it with hashContent: true).")).GetCurrentHash());
 
     public void Dispose()
     {
@@ -97,6 +102,6 @@ internal sealed class ExternalDataWriter : IDisposable
             _stream.Flush(flushToDisk: true);
             _stream.Dispose();
         }
-        _hash.Dispose();
+        _hash?.Dispose();
     }
 }

@@ -21,12 +21,6 @@ public sealed class StaticDecoderState : IDecoderState
     private readonly float[] _logits;
     private readonly StaticGraphBuffers _decode;
     private StaticGraphBuffers? _prefill;
-    /// <summary>
-    /// What the mask adds where a query may not look. Large enough that exp() of it after Softmax's max subtraction
-    /// is exactly 0, yet finite in fp16 even after a score is added: Core ML may run an fp32 graph in fp16 on the
-    /// Neural Engine, and −inf arithmetic there is best avoided. Finite also means no all-masked row becomes NaN.
-    /// </summary>
-    internal const float MaskedValue = -1e4f;
     private int _decodeVisible; // leading past columns of the decode mask currently set to "attend"
     private bool _disposed;
 
@@ -115,7 +109,7 @@ public sealed class StaticDecoderState : IDecoderState
         }
         _decode.Ids[0] = tokenId;
         _decode.Positions[0] = p;
-        _model.Session.RunWithBinding(_runOptions, _decode.Binding);
+        _decode.Run(_runOptions);
         StoreNewRows(_decode, p, 1);
         Length = p + 1;
         return _logits;
@@ -132,7 +126,7 @@ public sealed class StaticDecoderState : IDecoderState
             // Padding rows need some valid table row; their results are discarded.
             g.Positions[j] = j < real ? p + j : p;
         }
-        g.Bias.Fill(0, s * width, MaskedValue);
+        g.Bias.Fill(0, s * width, _contract.MaskedValue);
         for (int j = 0; j < s; j++)
         {
             int row = j * width;
@@ -147,7 +141,7 @@ public sealed class StaticDecoderState : IDecoderState
             }
         }
         g.LogitsIndex![0] = real - 1;
-        _model.PrefillSession!.RunWithBinding(_runOptions, g.Binding);
+        g.Run(_runOptions);
         StoreNewRows(g, p, real);
         Length = p + real;
     }
@@ -170,7 +164,7 @@ public sealed class StaticDecoderState : IDecoderState
     /// <summary>Decode mask: every past slot hidden, the new token's own column visible.</summary>
     private void ResetDecodeMask()
     {
-        _decode.Bias.Fill(0, _contract.MaxLength, MaskedValue);
+        _decode.Bias.Fill(0, _contract.MaxLength, _contract.MaskedValue);
         _decode.Bias.Fill(_contract.MaxLength, 1, 0f);
         _decodeVisible = 0;
     }

@@ -54,6 +54,9 @@ internal sealed class StaticGraphBuffers : IDisposable
 
     public InferenceSession Session { get; }
 
+    /// <summary>Runs the graph on the bound buffers.</summary>
+    public void Run(RunOptions options) => Session.RunWithBinding(options, Binding);
+
     /// <summary>New tokens per run.</summary>
     public int S { get; }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OnnxLlm.Export.Exporting;
 using static OnnxLlm.Inference.JsonFields;
 
 namespace OnnxLlm.Inference;
@@ -11,10 +12,13 @@ namespace OnnxLlm.Inference;
 public sealed record StaticKvContract
 {
     /// <summary>The file name looked for in a model folder.</summary>
-    public const string FileName = "onnxllm_contract.json";
+    public const string FileName = StaticKvContractFormat.FileName;
 
     /// <summary>The only contract this version runs.</summary>
-    public const string SupportedContract = "static-kv-v1";
+    public const string SupportedContract = StaticKvContractFormat.ContractName;
+
+    /// <summary>What the additive mask puts where a query may not look (the file's <c>masked_value</c>).</summary>
+    public float MaskedValue { get; init; } = StaticKvContractFormat.MaskedValue;
 
     /// <summary>The decode-step graph (1 new token).</summary>
     public required string DecodeFile { get; init; }
@@ -90,6 +94,7 @@ public sealed record StaticKvContract
                 NumKeyValueHeads = Required(root, "num_key_value_heads").GetInt32(),
                 HeadSize = Required(root, "head_size").GetInt32(),
                 VocabSize = Required(root, "vocab_size").GetInt32(),
+                MaskedValue = root.TryGetProperty("masked_value", out var masked) ? masked.GetSingle() : StaticKvContractFormat.MaskedValue,
                 InputIdsName = Name(inputs, "input_ids", "input_ids"),
                 PositionIdsName = Name(inputs, "position_ids", "position_ids"),
                 AttentionBiasName = Name(inputs, "attention_bias", "attention_bias"),
