@@ -124,16 +124,13 @@ internal sealed class Qwen2CoreMLGraph
     private (string Cos, string Sin) RotaryRows()
     {
         int half = HeadDim / 2;
+        // Computed at most once per graph, and not at all when another graph of the export already wrote both tables.
+        (float[] Cos, float[] Sin)? tables = null;
+        (float[] Cos, float[] Sin) Tables() => tables ??= RotaryTables.Compute(_maxLength, HeadDim, _config.RopeTheta);
         var cosTable = Weight("rotary_cos_full", () =>
-        {
-            var (cos, _) = RotaryTables.Compute(_maxLength, HeadDim, _config.RopeTheta);
-            return _weights.WriteValues("rotary_cos_full", [_maxLength, HeadDim], Widen(cos, half, negateFirstHalf: false));
-        });
+            _weights.WriteValues("rotary_cos_full", [_maxLength, HeadDim], Widen(Tables().Cos, half, negateFirstHalf: false)));
         var sinTable = Weight("rotary_sin_signed", () =>
-        {
-            var (_, sin) = RotaryTables.Compute(_maxLength, HeadDim, _config.RopeTheta);
-            return _weights.WriteValues("rotary_sin_signed", [_maxLength, HeadDim], Widen(sin, half, negateFirstHalf: true));
-        });
+            _weights.WriteValues("rotary_sin_signed", [_maxLength, HeadDim], Widen(Tables().Sin, half, negateFirstHalf: true)));
         long[] rowShape = [1, 1, _s, HeadDim];
         var cosRows = _g.Op("Gather", "/model/rotary/cos/Gather", [cosTable, DecoderIoNames.PositionIds]);
         var sinRows = _g.Op("Gather", "/model/rotary/sin/Gather", [sinTable, DecoderIoNames.PositionIds]);
@@ -251,14 +248,7 @@ internal sealed class Qwen2CoreMLGraph
         var flat = _g.Op("Reshape", "/lm_head/Reshape", [hidden, _g.ConstantInt64("/lm_head/flat_shape", 1, _config.HiddenSize)]);
         string weight = _config.TieWordEmbeddings ? embedding : Weight(N.LmHead, () => _weights.WriteAsIs(N.LmHead, N.LmHead));
         var gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
-        var shape = _g.ConstantInt64("/lm_head/logits_shape", 1, 1, _config.VocabSize);
-        if (_t == OnnxDataType.Float)
-        {
-            _g.Node("Reshape", [gemm, shape], [DecoderIoNames.Logits], name: "/lm_head/logits");
-            return;
-        }
-        var reshaped = _g.Op("Reshape", "/lm_head/Reshape_1", [gemm, shape]);
-        _g.Node("Cast", [reshaped], [DecoderIoNames.Logits], name: "/lm_head/logits", attributes: Attr.Int("to", (long)OnnxDataType.Float));
+        LogitsOutput.Emit(_g, gemm, _g.ConstantInt64("/lm_head/logits_shape", 1, 1, _config.VocabSize), _t);
     }
 
     /// <summary>A scalar constant in the activation type.</summary>

@@ -183,13 +183,6 @@ internal sealed class Qwen2CpuGraph
                 : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
             gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
         }
-        var shape = _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize);
-        if (_weights.DataType == OnnxDataType.Float)
-        {
-            _g.Node("Reshape", [gemm, shape], [DecoderIoNames.Logits], name: "/lm_head/logits");
-            return;
-        }
-        var reshaped = _g.Op("Reshape", "/lm_head/Reshape_1", [gemm, shape]);
-        _g.Node("Cast", [reshaped], [DecoderIoNames.Logits], name: "/lm_head/logits", attributes: Attr.Int("to", (long)OnnxDataType.Float));
+        LogitsOutput.Emit(_g, gemm, _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize), _weights.DataType);
     }
 }
