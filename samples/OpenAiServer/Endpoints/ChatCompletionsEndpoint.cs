@@ -81,9 +81,7 @@ public static class ChatCompletionsEndpoint
             // the stream properly instead of cutting the connection.
             logger.LogError(ex, "Generation failed mid-stream after {Elapsed} ms", clock.ElapsedMilliseconds);
             var body = new OpenAiErrorBody { Error = new OpenAiError { Message = "The server had an error while generating the answer.", Type = OpenAiErrors.ServerError } };
-            await context.Response.Body.WriteAsync(s_dataPrefix, CancellationToken.None);
-            await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, ProtocolJson.Default.OpenAiErrorBody), CancellationToken.None);
-            await context.Response.Body.WriteAsync(s_eventEnd, CancellationToken.None);
+            await WriteEventAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(body, ProtocolJson.Default.OpenAiErrorBody), CancellationToken.None);
             await context.Response.Body.WriteAsync(s_done, CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -212,11 +210,14 @@ public static class ChatCompletionsEndpoint
         };
     }
 
-    /// <summary>One SSE event, flushed at once so each token reaches the client as it is generated.</summary>
-    private static async Task WriteChunkAsync(HttpResponse response, ChatCompletionChunk chunk, CancellationToken cancel)
+    private static Task WriteChunkAsync(HttpResponse response, ChatCompletionChunk chunk, CancellationToken cancel) =>
+        WriteEventAsync(response, JsonSerializer.SerializeToUtf8Bytes(chunk, ProtocolJson.Default.ChatCompletionChunk), cancel);
+
+    /// <summary>One SSE event (<c>data: JSON</c>), flushed at once so each token reaches the client as it is generated.</summary>
+    private static async Task WriteEventAsync(HttpResponse response, byte[] json, CancellationToken cancel)
     {
         await response.Body.WriteAsync(s_dataPrefix, cancel);
-        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(chunk, ProtocolJson.Default.ChatCompletionChunk), cancel);
+        await response.Body.WriteAsync(json, cancel);
         await response.Body.WriteAsync(s_eventEnd, cancel);
         await response.Body.FlushAsync(cancel);
     }
