@@ -37,54 +37,28 @@ public sealed class StaticContractGoldenTests
     [DynamicData(nameof(Cases))]
     public async Task Fp32_ChunkedPrefill_MatchesTransformers(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        var logits = ModelRunner.PrefillLogits(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32), golden.InputIds);
-        double diff = ModelRunner.MaxAbsDiff(logits, golden.LastLogits);
-        TestContext.WriteLine($"{name}: fp32 coreml-target max |diff| = {diff:E3}");
-        Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"{name}: max |logit − golden| = {diff}");
+        GoldenChecks.AssertLastLogitsWithin(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance, "fp32 coreml-target");
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public async Task Fp16_ChunkedPrefill_StaysWithinStatedBound(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        var logits = ModelRunner.PrefillLogits(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp16), golden.InputIds);
-        double diff = ModelRunner.MaxAbsDiff(logits, golden.LastLogits);
-        TestContext.WriteLine($"{name}: fp16 coreml-target max |diff| = {diff:E3}");
-        Assert.IsLessThanOrEqualTo(Fp16Tolerance, diff, $"{name}: fp16 max |logit − golden| = {diff}");
+        GoldenChecks.AssertLastLogitsWithin(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp16), Golden.Instance.Cases[index], Fp16Tolerance, "fp16 coreml-target");
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public async Task Fp32_TokenByTokenThroughHostKvBuffer_MatchesEveryPositionsTop10(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        using var model = ModelRunner.Load(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32));
-        using var state = model.CreateState(golden.InputIds.Length);
-        for (int position = 0; position < golden.InputIds.Length; position++)
-        {
-            var logits = state.Decode(golden.InputIds[position]);
-            var (ids, values) = golden.PerPosition[position];
-            for (int k = 0; k < ids.Length; k++)
-                Assert.AreEqual(values[k], logits[ids[k]], Fp32Tolerance, $"{name}: position {position}, golden top-{k + 1} id {ids[k]}");
-        }
+        GoldenChecks.AssertEveryPositionTop10(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance);
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public async Task Fp32_GreedySixteenTokens_MatchGolden(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        using var model = ModelRunner.Load(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32));
-        using var state = model.CreateState(golden.InputIds.Length + golden.Greedy.Length);
-        var logits = state.Prefill(golden.InputIds);
-        for (int step = 0; step < golden.Greedy.Length; step++)
-        {
-            int token = ModelRunner.ArgMax(logits);
-            Assert.AreEqual(golden.Greedy[step], token, $"{name}: greedy token {step}");
-            logits = state.Decode(token);
-        }
+        GoldenChecks.AssertGreedyTokensAndStepLogits(await TestModels.TinyCoreMLAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance);
     }
 
     [TestMethod]

@@ -23,47 +23,21 @@ public sealed class GoldenExportTests
     [DynamicData(nameof(Cases))]
     public async Task Fp32_LastPositionLogits_MatchTransformers(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        var logits = ModelRunner.PrefillLogits(await TestModels.TinyAsync(ExportPrecision.Fp32), golden.InputIds);
-        double diff = ModelRunner.MaxAbsDiff(logits, golden.LastLogits);
-        Console.WriteLine($"{name}: fp32 max |logit − golden| = {diff:0.0e0}");
-        Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"{name}: max |logit − golden| = {diff}");
+        GoldenChecks.AssertLastLogitsWithin(await TestModels.TinyAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance, "fp32");
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public async Task Fp32_TokenByTokenThroughKvCache_MatchesEveryPositionsTop10(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        using var model = ModelRunner.Load(await TestModels.TinyAsync(ExportPrecision.Fp32));
-        using var state = model.CreateState(golden.InputIds.Length);
-        for (int position = 0; position < golden.InputIds.Length; position++)
-        {
-            var logits = state.Decode(golden.InputIds[position]);
-            var (ids, values) = golden.PerPosition[position];
-            for (int k = 0; k < ids.Length; k++)
-                Assert.AreEqual(values[k], logits[ids[k]], Fp32Tolerance, $"{name}: position {position}, golden top-{k + 1} id {ids[k]}");
-            Assert.AreEqual(ids[0], ModelRunner.ArgMax(logits), $"{name}: argmax at position {position}");
-        }
+        GoldenChecks.AssertEveryPositionTop10(await TestModels.TinyAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance);
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public async Task Fp32_GreedySixteenTokens_MatchGoldenTokensAndStepLogits(int index, string name)
     {
-        var golden = Golden.Instance.Cases[index];
-        using var model = ModelRunner.Load(await TestModels.TinyAsync(ExportPrecision.Fp32));
-        using var state = model.CreateState(golden.InputIds.Length + golden.Greedy.Length);
-        var logits = state.Prefill(golden.InputIds);
-        for (int step = 0; step < golden.Greedy.Length; step++)
-        {
-            var (ids, values) = golden.GreedySteps[step].Top10;
-            for (int k = 0; k < ids.Length; k++)
-                Assert.AreEqual(values[k], logits[ids[k]], Fp32Tolerance, $"{name}: greedy step {step}, top-{k + 1}");
-            int token = ModelRunner.ArgMax(logits);
-            Assert.AreEqual(golden.Greedy[step], token, $"{name}: greedy token {step}");
-            logits = state.Decode(token);
-        }
+        GoldenChecks.AssertGreedyTokensAndStepLogits(await TestModels.TinyAsync(ExportPrecision.Fp32), Golden.Instance.Cases[index], Fp32Tolerance);
     }
 
     [TestMethod]
