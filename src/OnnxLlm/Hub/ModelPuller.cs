@@ -42,6 +42,7 @@ public sealed class ModelPuller : IDisposable
     /// <exception cref="HubModelNotFoundException">Unknown model or revision.</exception>
     /// <exception cref="HubAuthenticationException">A token is needed or was refused.</exception>
     /// <exception cref="HubIntegrityException">A download failed verification (it was deleted).</exception>
+    /// <exception cref="HttpRequestException">The Hub could not be reached, or answered with an error.</exception>
     public async Task<PulledModel> PullAsync(HubModelId id, PullOptions? options = null, IProgress<PullProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -59,7 +60,17 @@ public sealed class ModelPuller : IDisposable
         else
         {
             progress?.Report(new PullProgress("resolving"));
-            info = await _client.GetModelInfoAsync(id, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                info = await _client.GetModelInfoAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is null)
+            {
+                // No HTTP answer at all (DNS, refused, TLS): say where we tried and what the user can do about it.
+                throw new HttpRequestException(
+                    $"Could not reach the Hugging Face Hub at {_options.Endpoint} to pull {id} ({ex.Message}). Check the network or proxy " +
+                    "(HTTPS_PROXY), point HF_ENDPOINT at a mirror, or pass a local model folder instead of a model id.", ex);
+            }
             commit = info.CommitSha;
             Cache.RecordRevision(id, commit);
             if (IsExported(id, commit, options))

@@ -219,4 +219,17 @@ public sealed class HubPullTests
         Assert.AreEqual(requestsAfterPull, hub.Requests.Count, "the int4 export came from the cache");
         Assert.IsFalse(Directory.Exists(Path.Combine(cache, "exports", "test-org--qwen2-tiny", Commit, "fp16-cpu")), "no other precision was exported");
     }
+
+    [TestMethod]
+    public async Task UnreachableHub_FailsWithTheEndpointAndWhatToDo()
+    {
+        var options = Options(hub: null); // nothing listens at its endpoint
+        using var puller = new ModelPuller(options);
+
+        var error = await Assert.ThrowsExactlyAsync<HttpRequestException>(() => puller.PullAsync(HubModelId.Parse(Repository)));
+
+        StringAssert.Contains(error.Message, $"Could not reach the Hugging Face Hub at {options.Endpoint}");
+        StringAssert.Contains(error.Message, "HF_ENDPOINT");
+        Assert.IsNotNull(error.InnerException, "the network error is kept");
+    }
 }
