@@ -66,4 +66,11 @@ public sealed class UsageDto
     public int PromptTokens { get; init; }
     public int CompletionTokens { get; init; }
     public int TotalTokens { get; init; }
+    /// <summary>OpenAI's breakdown; <c>cached_tokens</c> are prompt tokens whose KV cache was reused from an earlier request.</summary>
+    public PromptTokensDetailsDto? PromptTokensDetails { get; init; }
+}
+
+public sealed class PromptTokensDetailsDto
+{
+    public int CachedTokens { get; init; }
 }

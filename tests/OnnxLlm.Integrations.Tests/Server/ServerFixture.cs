@@ -40,7 +40,8 @@ internal sealed class ServerFixture : IAsyncDisposable
     public LogSink Logs { get; }
     public string ModelId => _app.Services.GetRequiredService<OnnxLlmModel>().ModelId;
 
-    public static async Task<ServerFixture> StartAsync()
+    /// <param name="extraArguments">More command-line settings, e.g. <c>--OnnxLlm:MaxConcurrentGenerations 1</c>.</param>
+    public static async Task<ServerFixture> StartAsync(params string[] extraArguments)
     {
         string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
         var logs = new LogSink();
@@ -51,6 +52,7 @@ internal sealed class ServerFixture : IAsyncDisposable
             "--api-key", ApiKey,
             "--OnnxLlm:DefaultMaxOutputTokens", DefaultMaxOutputTokens.ToString(),
             "--OnnxLlm:Server:MaxRequestBodyBytes", MaxRequestBodyBytes.ToString(),
+            .. extraArguments,
         ], builder =>
         {
             builder.Logging.ClearProviders();
