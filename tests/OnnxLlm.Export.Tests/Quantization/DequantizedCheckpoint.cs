@@ -7,7 +7,8 @@ namespace OnnxLlm.Export.Tests.Quantization;
 /// <summary>
 /// A checkpoint whose decoder Linear weights read back quantized-then-dequantized (through the C# quantizer
 /// and the spec-derived dequantizer), so the float reference model computes exactly what an int export should.
-/// With <paramref name="quantizedEmbedding"/>, the embedding table (which a tied head reads too) is dequantized the same way.
+/// With <paramref name="quantizedEmbedding"/>, the embedding table (which a tied head reads too) and an untied lm_head are
+/// dequantized the same way.
 /// </summary>
 internal sealed class DequantizedCheckpoint(ICheckpointWeights inner, int bits, QuantizationOptions options, bool quantizedEmbedding = false) : ICheckpointWeights
 {
@@ -29,7 +30,7 @@ internal sealed class DequantizedCheckpoint(ICheckpointWeights inner, int bits, 
         values.AsSpan(checked((int)elementOffset), destination.Length).CopyTo(destination);
     }
 
-    private bool IsQuantized(string name) => (quantizedEmbedding && name == "model.embed_tokens.weight") || name.EndsWith(".weight", StringComparison.Ordinal) && Linears.Any(l => name.Contains($".{l}.", StringComparison.Ordinal));
+    private bool IsQuantized(string name) => (quantizedEmbedding && name is "model.embed_tokens.weight" or "lm_head.weight") || name.EndsWith(".weight", StringComparison.Ordinal) && Linears.Any(l => name.Contains($".{l}.", StringComparison.Ordinal));
 
     private float[] Dequantize(string name)
     {

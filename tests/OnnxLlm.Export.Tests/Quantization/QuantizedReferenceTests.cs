@@ -47,4 +47,32 @@ public sealed class QuantizedReferenceTests
             Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"{precision} block {blockSize}: max |onnx − reference(dequantized)|");
         }
     }
+
+    [TestMethod]
+    [DataRow(ExportPrecision.Int4, false)]
+    [DataRow(ExportPrecision.Int4, true)]
+    [DataRow(ExportPrecision.Int8, false)]
+    public async Task UntiedHead_TheTableAndTheHeadAreQuantizedSeparately_AndMatchTheReference(ExportPrecision precision, bool asymmetric)
+    {
+        // An untied checkpoint (lm_head.weight of its own): the lookup reads the quantized table, the head its own MatMulNBits.
+        string config = Path.Combine(TestModels.Root, $"untied-{Guid.NewGuid():N}.json");
+        Directory.CreateDirectory(TestModels.Root);
+        File.WriteAllText(config, File.ReadAllText(TestModels.TinyConfig).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false", StringComparison.Ordinal));
+        var options = new QuantizationOptions { AccuracyLevel = 0, Asymmetric = asymmetric };
+        string folder = await TestModels.ExportAsync(config, Golden.Instance.Seed, precision, maxLength: 4096, quantization: options);
+        string checkpoint = await TestModels.CheckpointAsync(config, Golden.Instance.Seed, tokenizer: null);
+        using var weights = CheckpointWeights.Open(checkpoint);
+        Assert.IsTrue(weights.Contains("lm_head.weight"), "the synthetic untied checkpoint has its own head");
+        var reference = new ReferenceQwen2(Qwen2Config.Load(config),
+            new DequantizedCheckpoint(weights, precision.QuantizationBits()!.Value, options, quantizedEmbedding: true));
+
+        var golden = Golden.Instance.Cases[1];
+        double diff = ModelRunner.MaxAbsDiff(ModelRunner.PrefillLogits(folder, golden.InputIds), reference.LastLogits(golden.InputIds));
+        Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"{precision}: max |onnx − reference(dequantized)|");
+
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, OnnxLlm.Export.Exporting.Qwen2Exporter.ReportFileName)));
+        var names = report.RootElement.GetProperty("quantization").GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        CollectionAssert.Contains(names, "model.embed_tokens.weight");
+        CollectionAssert.Contains(names, "lm_head.weight");
+    }
 }
