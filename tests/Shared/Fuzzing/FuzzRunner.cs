@@ -55,7 +55,9 @@ internal static class FuzzRunner
         int iterations = Iterations;
         if (IsLongRun)
         {
-            gen.Sample(Property, seed: Environment.GetEnvironmentVariable(SeedVariable), iter: iterations, threads: 1, print: print);
+            // CsCheck prints its summary (inputs tried, seed) through writeLine, so a long run's log shows what it covered.
+            gen.Sample(Property, writeLine: Console.WriteLine, seed: Environment.GetEnvironmentVariable(SeedVariable),
+                iter: iterations, threads: 1, print: print);
             return iterations;
         }
         // The CI slice: the same inputs on every run. On a failure CsCheck replays that input's seed and shrinks it.
@@ -73,6 +75,7 @@ internal static class FuzzRunner
                 throw new FuzzFailure($"input {i} (CsCheck seed {seed}) failed: {ex.Message}{Environment.NewLine}{Truncate(print(input))}{shrunk}", ex);
             }
         }
+        Console.WriteLine($"Checked {iterations} inputs from seed {DefaultSeed}.");
         return iterations;
     }
 
