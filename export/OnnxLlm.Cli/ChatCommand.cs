@@ -24,7 +24,7 @@ internal static class ChatCommand
                 ModelPath = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken,
                     ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
-            });
+            }, StderrWarnings.Factory);
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };
             if (result.GetValue(prompt) is { } single)
             {
