@@ -80,7 +80,10 @@ public sealed class OnnxLlmOptions
     /// </summary>
     public long PrefixCacheBytes { get; set; } = Generation.GenerationEngineOptions.DefaultPrefixCacheBytes;
 
-    /// <summary>Prompt tokens processed per prefill step (bounds the memory of the prompt's logits).</summary>
+    /// <summary>
+    /// Prompt tokens processed per prefill run (default 128). A longer prompt is prefilled a chunk at a time, each chunk
+    /// between two decode steps of the generations already streaming, so they pause for at most one chunk.
+    /// </summary>
     public int PrefillChunkSize { get; set; } = 128;
 
     /// <summary>The process architecture the load-time checks assume (null: the real one); lets tests play x64 or arm64.</summary>

@@ -49,11 +49,22 @@ internal sealed unsafe class BatchedKvSlots : ISequenceSlots
         _values = new NativeBuffer[_config.NumHiddenLayers];
         try
         {
+            long bufferBytes = checked(_slotBytes * slotCount);
             for (int i = 0; i < _keys.Length; i++)
             {
-                _keys[i] = new NativeBuffer(_slotBytes * slotCount);
-                _values[i] = new NativeBuffer(_slotBytes * slotCount);
+                _keys[i] = new NativeBuffer(bufferBytes);
+                _values[i] = new NativeBuffer(bufferBytes);
             }
+        }
+        catch (Exception ex) when (ex is OutOfMemoryException or OverflowException)
+        {
+            Dispose();
+            // Address space, not memory: pages are only mapped as sequences reach them. Failing here means the
+            // folder's context length or the slot count is beyond what this process can even reserve.
+            throw new InvalidOperationException(
+                $"{model.Directory}: KV slots for {slotCount} sequences of {slotCapacity} tokens (genai_config.json " +
+                $"context_length) need {(double)BytesPerToken * slotCount * slotCapacity / (1L << 30):0.#} GiB of address space, " +
+                "more than this process can reserve; lower OnnxLlmOptions.MaxConcurrentGenerations or export with a smaller --max-length.", ex);
         }
         catch
         {
