@@ -21,7 +21,7 @@ public sealed class DecoderStateTests
     public async Task DecodeSteps_AllocateNoManagedMemory(ExportPrecision precision)
     {
         using var model = await LoadAsync(precision);
-        using var state = model.CreateState(128);
+        using var state = model.CreateState(256);
         state.Prefill(Golden.Instance.Cases[2].InputIds);
         state.Decode(1); // the first step binds the decode buffers (once per generation)
         // Best of three rounds: a one-off runtime allocation on the thread (tiered JIT under a loaded machine) is not
