@@ -50,7 +50,7 @@ internal static class ServerServingBenchmark
             Console.WriteLine($"| {(reuse ? "reuse" : "no reuse")} | " + string.Join(" | ", ttft[reuse].Select(t => t.ToString("0"))) +
                               $" | {ttft[reuse][^1] / ttft[reuse][0]:0.00} |");
 
-        Console.WriteLine("\n| server streams | aggregate decode tok/s | × one stream | per-stream tok/s p50 / p95 | TTFT ms p50 / p95 |\n|---:|---:|---:|---|---|");
+        Console.WriteLine("\n" + StreamTiming.Header);
         await using (var server = await StartAsync(folder, settings, reuse: false, parallel: 8))
         {
             await server.StreamAsync([("user", "warm up")], 4);
@@ -61,14 +61,9 @@ internal static class ServerServingBenchmark
                 var runs = await Task.WhenAll(Enumerable.Range(0, streams).Select(async _ =>
                 {
                     var (first, _, tokens) = await server.StreamAsync([("user", Words(settings.PromptTokens))], settings.DecodeTokens, clock);
-                    return (First: first, End: clock.Elapsed.TotalMilliseconds, Tokens: tokens);
+                    return new StreamTiming(first, clock.Elapsed.TotalMilliseconds, tokens);
                 }));
-                double span = runs.Max(r => r.End) - runs.Min(r => r.First);
-                double aggregate = runs.Sum(r => r.Tokens - 1) / (span / 1000);
-                if (streams == 1) single = aggregate;
-                var rates = runs.Select(r => (r.Tokens - 1) / ((r.End - r.First) / 1000)).Order().ToArray();
-                var ttfts = runs.Select(r => r.First).Order().ToArray();
-                Console.WriteLine($"| {streams} | {aggregate:0.0} | {aggregate / single:0.00} | {rates[rates.Length / 2]:0.0} / {rates[0]:0.0} | {ttfts[ttfts.Length / 2]:0} / {ttfts[^1]:0} |");
+                Console.WriteLine(StreamTiming.Row(runs, ref single));
             }
         }
     }

@@ -85,19 +85,13 @@ internal static class ServingBenchmark
         int[] Prompt() => Enumerable.Range(0, settings.PromptTokens).Select(_ => random.Next(1000, 100000)).ToArray();
         await GenerateAsync(model.Engine, Prompt(), 4); // warm-up
         Console.WriteLine($"\nParallel streams: {settings.PromptTokens}-token prompts, {settings.DecodeTokens} tokens each, started together\n");
-        Console.WriteLine("| streams | aggregate decode tok/s | × one stream | per-stream tok/s p50 / p95 | TTFT ms p50 / p95 |\n|---:|---:|---:|---|---|");
+        Console.WriteLine(StreamTiming.Header);
         double single = 0;
         foreach (int streams in new[] { 1, 2, 4, 8 })
         {
             var clock = Stopwatch.StartNew();
             var runs = await Task.WhenAll(Enumerable.Range(0, streams).Select(_ => TimedAsync(model.Engine, Prompt(), settings.DecodeTokens, clock)));
-            // Aggregate decode: tokens after each stream's first, over the span in which all streams were decoding.
-            double span = runs.Max(r => r.End) - runs.Min(r => r.First);
-            double aggregate = runs.Sum(r => r.Tokens - 1) / (span / 1000);
-            if (streams == 1) single = aggregate;
-            var rates = runs.Select(r => (r.Tokens - 1) / ((r.End - r.First) / 1000)).Order().ToArray();
-            var ttfts = runs.Select(r => r.First).Order().ToArray();
-            Console.WriteLine($"| {streams} | {aggregate:0.0} | {aggregate / single:0.00} | {Percentile(rates, 0.5):0.0} / {Percentile(rates, 0.05):0.0} | {Percentile(ttfts, 0.5):0} / {Percentile(ttfts, 0.95):0} |");
+            Console.WriteLine(StreamTiming.Row(runs, ref single));
         }
 
         // A new request's time to first token, alone and while three long streams decode.
@@ -110,8 +104,6 @@ internal static class ServingBenchmark
         await Task.WhenAll(background);
         Console.WriteLine($"\nTTFT of a new {settings.PromptTokens}-token request: alone {solo.FirstMs:0} ms, while 3 others stream {busy.FirstMs:0} ms ({busy.FirstMs / solo.FirstMs:0.00}×)");
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Round(p * (sorted.Length - 1)), 0, sorted.Length - 1)];
 
     private static GenerationRequest Request(int[] prompt, int tokens) =>
         new() { PromptTokens = prompt, MaxNewTokens = tokens, Sampling = new SamplingOptions { Temperature = 0 } };
@@ -130,7 +122,7 @@ internal static class ServingBenchmark
         return (first, output);
     }
 
-    private static async Task<(double First, double End, int Tokens)> TimedAsync(GenerationEngine engine, int[] prompt, int tokens, Stopwatch clock)
+    private static async Task<StreamTiming> TimedAsync(GenerationEngine engine, int[] prompt, int tokens, Stopwatch clock)
     {
         double first = 0;
         int count = 0;
@@ -139,7 +131,7 @@ internal static class ServingBenchmark
             if (update.TokenId < 0) continue;
             if (count++ == 0) first = clock.Elapsed.TotalMilliseconds;
         }
-        return (first, clock.Elapsed.TotalMilliseconds, count);
+        return new StreamTiming(first, clock.Elapsed.TotalMilliseconds, count);
     }
 
     private static async Task DrainAsync(GenerationEngine engine, int[] prompt, CancellationToken cancellationToken)

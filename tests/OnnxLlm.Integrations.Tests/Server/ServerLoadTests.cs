@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using OnnxLlm.Export.Precision;
@@ -28,7 +27,7 @@ public sealed class ServerLoadTests
         if (!OperatingSystem.IsLinux()) Assert.Inconclusive("Reads the server's resident memory from /proc.");
         int total = int.TryParse(Environment.GetEnvironmentVariable("ONNXLLM_LOAD_REQUESTS"), out int n) && n > 0 ? n : 64;
         string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
-        int port = FreePort();
+        int port = ServerProcess.FreePort();
         var start = DotnetProcess.StartInfo("OpenAiServer.dll", "--model", model, "--urls", $"http://127.0.0.1:{port}",
             "--OnnxLlm:MaxConcurrentGenerations", "8", "--OnnxLlm:IntraOpThreads", "1", "--Logging:LogLevel:Default", "Warning",
             // A small prefix cache fills during warm-up, so growth after it would be a leak, not the cache reaching its budget.
@@ -39,7 +38,7 @@ public sealed class ServerLoadTests
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
-            await WaitUntilListeningAsync(http, process, stderr);
+            await ServerProcess.WaitUntilListeningAsync(http, process, stderr);
             var outcomes = new Outcomes();
             await RunAsync(http, 0, Math.Min(WarmUp, total), outcomes);
             long rssAfterWarmUp = ResidentBytes(process.Id);
@@ -164,31 +163,5 @@ public sealed class ServerLoadTests
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         return 0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilListeningAsync(HttpClient http, Process process, Task<string> stderr)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) Assert.Fail($"The server exited with {process.ExitCode}: {await stderr}");
-            try
-            {
-                await http.GetAsync("v1/models");
-                return;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        Assert.Fail("The server did not start listening within 60 s.");
     }
 }

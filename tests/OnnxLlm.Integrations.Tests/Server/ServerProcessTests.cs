@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Testing;
@@ -20,7 +19,7 @@ public sealed class ServerProcessTests
     {
         if (OperatingSystem.IsWindows()) Assert.Inconclusive("SIGTERM is a POSIX signal.");
         string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
-        int port = FreePort();
+        int port = ServerProcess.FreePort();
         var start = DotnetProcess.StartInfo("OpenAiServer.dll", "--model", model, "--urls", $"http://127.0.0.1:{port}");
         start.Environment["ONNXLLM_API_KEY"] = "sk-from-env";
         start.Environment["Logging__Console__FormatterName"] = "simple";
@@ -30,7 +29,7 @@ public sealed class ServerProcessTests
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitUntilListeningAsync(http, process, stderr);
+            await ServerProcess.WaitUntilListeningAsync(http, process, stderr);
 
             Assert.AreEqual(HttpStatusCode.Unauthorized, (await http.GetAsync("v1/models")).StatusCode);
             var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
@@ -53,31 +52,5 @@ public sealed class ServerProcessTests
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilListeningAsync(HttpClient http, Process process, Task<string> stderr)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) Assert.Fail($"The server exited with {process.ExitCode}: {await stderr}");
-            try
-            {
-                await http.GetAsync("v1/models");
-                return;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        Assert.Fail("The server did not start listening within 60 s.");
     }
 }
