@@ -12,12 +12,15 @@ using OnnxLlm.Benchmarks;
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
+//        --mode peer-check: llama.cpp's logits against the goldens and our export of the same checkpoint (Peers/).
 var settings = BenchmarkSettings.Parse(args);
 if (settings.Mode == "serving")
 {
     await ServingBenchmark.RunAsync(settings);
     return 0;
 }
+if (settings.Mode == "peer-check")
+    return await OnnxLlm.Benchmarks.Peers.PeerLogitsCheck.RunAsync(settings) ? 0 : 1;
 if (settings.Mode == "masking")
 {
     MaskingBenchmark.Run(settings);
