@@ -43,7 +43,7 @@ internal sealed record BenchmarkSettings
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "onnxllm-bench");
     public string JsonPath { get; init; } = "benchmark-results.json";
 
-    /// <summary>"decode" (default) or "masking" (constrained-decoding mask cost).</summary>
+    /// <summary>"decode" (default), "masking" (constrained-decoding mask cost), "serving-peer" or "peer-check" (llama.cpp, Peers/).</summary>
     public string Mode { get; init; } = "decode";
 
     /// <summary>session.intra_op.allow_spinning through OnnxLlmOptions.AllowSpinning; null keeps ORT's default.</summary>
@@ -63,6 +63,12 @@ internal sealed record BenchmarkSettings
 
     /// <summary>Set in a child process: take the profile instead of the timings.</summary>
     public bool ChildProfileOnly { get; init; }
+
+    /// <summary>GGUF types llama.cpp runs in --mode serving-peer (--peer-types f16,q8_0,q4_0).</summary>
+    public IReadOnlyList<string> PeerTypes { get; init; } = ["f16", "q8_0", "q4_0"];
+
+    /// <summary>Set in a serving-peer child process: measure the single peer type in this process.</summary>
+    public bool PeerChild { get; init; }
 
     public static BenchmarkSettings Parse(string[] args)
     {
@@ -91,6 +97,8 @@ internal sealed record BenchmarkSettings
             InProcess = Flag("--in-process"),
             ChildResultPath = Value("--child-result"),
             ChildProfileOnly = Flag("--child-profile"),
+            PeerTypes = (Value("--peer-types") ?? "f16,q8_0,q4_0").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            PeerChild = Flag("--peer-child"),
         };
     }
 }

@@ -12,11 +12,17 @@ using OnnxLlm.Benchmarks;
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
+//        --mode serving-peer [--peer-types f16,q8_0,q4_0]: the serving workload on llama.cpp via LLamaSharp (Peers/).
 //        --mode peer-check: llama.cpp's logits against the goldens and our export of the same checkpoint (Peers/).
 var settings = BenchmarkSettings.Parse(args);
 if (settings.Mode == "serving")
 {
     await ServingBenchmark.RunAsync(settings);
+    return 0;
+}
+if (settings.Mode == "serving-peer")
+{
+    await OnnxLlm.Benchmarks.Peers.PeerServingBenchmark.RunAsync(settings);
     return 0;
 }
 if (settings.Mode == "peer-check")

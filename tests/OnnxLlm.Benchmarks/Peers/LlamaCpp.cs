@@ -64,6 +64,8 @@ internal static class LlamaCpp
     public static void Quantize(string sourceF16, string destination, GgmlType type, int threads)
     {
         Configure();
+        // LLamaModelQuantizeParams.Default calls into libllama directly; NativeApi's static constructor is what loads it.
+        NativeApi.llama_empty_call();
         var parameters = LLamaModelQuantizeParams.Default();
         parameters.ftype = type switch
         {
