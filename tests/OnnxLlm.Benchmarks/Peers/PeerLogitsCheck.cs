@@ -98,6 +98,18 @@ internal static class PeerLogitsCheck
             Console.WriteLine($"| {(exact ? "F32 KV cache, no flash attention" : "the benchmark's (F16 KV cache, flash attention auto)")} | {diff:0.000000} | " +
                               $"{LlamaCpp.ArgMax(ours)} / {LlamaCpp.ArgMax(theirs)}{(pass ? "" : " (FAIL)")} |");
         }
+        // The quantized GGUFs serving-peer made, for information only: their weights differ from ours by design.
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            string quantized = PeerModels.GgufPath(settings, name, type);
+            if (!File.Exists(quantized)) continue;
+            var parameters = LlamaCpp.Parameters(quantized, settings.Threads);
+            float[] theirs;
+            using (var weights = LlamaCpp.Load(parameters))
+                theirs = await LastLogitsAsync(weights, parameters, ids);
+            var (diff, _) = Compare(ours, theirs);
+            Console.WriteLine($"| {type} GGUF, the benchmark's settings (information, not checked) | {diff:0.000000} | {LlamaCpp.ArgMax(ours)} / {LlamaCpp.ArgMax(theirs)} |");
+        }
         return ok;
     }
 
