@@ -43,7 +43,7 @@ internal sealed record BenchmarkSettings
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "onnxllm-bench");
     public string JsonPath { get; init; } = "benchmark-results.json";
 
-    /// <summary>"decode" (default), "masking" (constrained-decoding mask cost), "serving-peer" or "peer-check" (llama.cpp, Peers/).</summary>
+    /// <summary>"decode" (default), "masking" (constrained-decoding mask cost), "serving", "serving-peer" or "peer-check" (llama.cpp, Peers/).</summary>
     public string Mode { get; init; } = "decode";
 
     /// <summary>session.intra_op.allow_spinning through OnnxLlmOptions.AllowSpinning; null keeps ORT's default.</summary>

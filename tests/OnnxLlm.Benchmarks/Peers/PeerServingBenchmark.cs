@@ -169,7 +169,9 @@ internal static class PeerServingBenchmark
         int[] Prompt() => Enumerable.Range(0, settings.PromptTokens).Select(_ => random.Next(1000, 100000)).ToArray();
         using (var warm = executor.Create()) await GenerateAsync(warm, Prompt(), 4);
         Console.WriteLine($"\nParallel streams: {settings.PromptTokens}-token prompts, {settings.DecodeTokens} tokens each, started together\n");
-        Console.WriteLine("| runtime | streams | aggregate decode tok/s | × one stream | per-stream tok/s p50 / p95 | TTFT ms p50 / p95 |\n|---|---:|---:|---:|---|---|");
+        // StreamTiming is ServingBenchmark's own row (same aggregate, percentiles and layout), with the runtime in front.
+        var header = StreamTiming.Header.Split('\n');
+        Console.WriteLine($"| runtime {header[0]}\n|---{header[1]}");
         double single = 0;
         foreach (int count in new[] { 1, 2, 4, 8 })
         {
@@ -177,13 +179,7 @@ internal static class PeerServingBenchmark
             using var streams = new PeerStreams(executor, clock);
             var runs = Enumerable.Range(0, count).Select(_ => streams.Add(Prompt(), settings.DecodeTokens)).ToArray();
             await streams.RunToCompletionAsync();
-            // As ServingBenchmark: tokens after each stream's first, over the span in which all streams were decoding.
-            double span = runs.Max(r => r.End) - runs.Min(r => r.First);
-            double aggregate = runs.Sum(r => r.Tokens - 1) / (span / 1000);
-            if (count == 1) single = aggregate;
-            var rates = runs.Select(r => (r.Tokens - 1) / ((r.End - r.First) / 1000)).Order().ToArray();
-            var ttfts = runs.Select(r => r.First - r.Start).Order().ToArray();
-            Console.WriteLine($"| {row} | {count} | {aggregate:0.0} | {aggregate / single:0.00} | {Percentile(rates, 0.5):0.0} / {Percentile(rates, 0.05):0.0} | {Percentile(ttfts, 0.5):0} / {Percentile(ttfts, 0.95):0} |");
+            Console.WriteLine($"| {row} " + StreamTiming.Row(runs.Select(r => new StreamTiming(r.First, r.End, r.Tokens)).ToArray(), ref single));
         }
 
         // A new request's time to first token, alone and while three long streams decode (it joins their batches).
@@ -210,8 +206,6 @@ internal static class PeerServingBenchmark
         while (output.Count < tokens) output.Add(await StepAsync(conversation, output[^1]));
         return (first, output);
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Round(p * (sorted.Length - 1)), 0, sorted.Length - 1)];
 
     private static double Median(List<double> values)
     {
