@@ -13,11 +13,14 @@ using OnnxLlm.Benchmarks;
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
 //        --mode serving-peer [--peer-types f16,q8_0,q4_0]: the serving workload on llama.cpp via LLamaSharp (Peers/).
+//        --mode serving-all: --mode serving, then --mode serving-peer, in one run.
 //        --mode peer-check: llama.cpp's logits against the goldens and our export of the same checkpoint (Peers/).
 var settings = BenchmarkSettings.Parse(args);
-if (settings.Mode == "serving")
+if (settings.Mode is "serving" or "serving-all")
 {
     await ServingBenchmark.RunAsync(settings);
+    // serving-all: llama.cpp's rows in the same run, right after ours, on the same machine state.
+    if (settings.Mode == "serving-all") await OnnxLlm.Benchmarks.Peers.PeerServingBenchmark.RunAsync(settings);
     return 0;
 }
 if (settings.Mode == "serving-peer")
