@@ -40,9 +40,14 @@ internal sealed class ServerFixture : IAsyncDisposable
     public LogSink Logs { get; }
     public string ModelId => _app.Services.GetRequiredService<OnnxLlmModel>().ModelId;
 
-    public static async Task<ServerFixture> StartAsync()
+    /// <summary>The served chat client, for tests that script the model's text (<see cref="OnnxLlm.Chat.OnnxLlmChatClient.GenerateOverride"/>).</summary>
+    public OnnxLlm.Chat.OnnxLlmChatClient ChatClient =>
+        (OnnxLlm.Chat.OnnxLlmChatClient)_app.Services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>().GetService(typeof(OnnxLlm.Chat.OnnxLlmChatClient))!;
+
+    /// <param name="modelDirectory">The model folder to serve (default: the qwen2-tiny fp32 export).</param>
+    public static async Task<ServerFixture> StartAsync(string? modelDirectory = null)
     {
-        string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
+        string model = modelDirectory ?? await TestModels.TinyAsync(ExportPrecision.Fp32);
         var logs = new LogSink();
         var app = ServerApp.Build(
         [
