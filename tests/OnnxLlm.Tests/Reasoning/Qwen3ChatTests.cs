@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using OnnxLlm.Chat;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Tests.Constraints;
@@ -123,6 +124,35 @@ public sealed class Qwen3ChatTests
         Assert.AreEqual(ChatFinishReason.ToolCalls, response.FinishReason);
         StringAssert.Contains(string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text)),
             "<tool_call> is how I call", "a tag inside the reasoning is reasoning, not a call");
+    }
+
+    [TestMethod]
+    public async Task CapReachedWhileThinking_EndsWithLength_NoAnswer_AndAWarningThatSaysWhy()
+    {
+        var model = await TinyModel.Qwen3Async();
+        var logs = new OnnxLlm.Tests.Chat.CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        string thinking = "<think>\nLet me consider this very carefully, step by step, and then again";
+        var script = new ScriptedGeneration(model.Tokenizer, thinking) { Finish = OnnxLlm.Generation.GenerationFinishReason.Length };
+        using var client = new OnnxLlmChatClient(model, loggerFactory: factory) { GenerateOverride = script.GenerateAsync };
+
+        var response = await client.GetResponseAsync(Question);
+
+        Assert.AreEqual(ChatFinishReason.Length, response.FinishReason);
+        Assert.AreEqual("", response.Text, "no answer was reached");
+        Assert.AreEqual(model.Tokenizer.Encode(thinking).Count, (int)response.Usage!.ReasoningTokenCount!);
+        Assert.AreEqual(response.Usage.OutputTokenCount, response.Usage.ReasoningTokenCount, "every output token was thinking");
+        Assert.IsTrue(logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("still thinking", StringComparison.Ordinal)),
+            string.Join("\n", logs.Entries.Select(e => e.Message)));
+    }
+
+    [TestMethod]
+    public async Task RealQwen3Folder_ThinkingOn_OutputCapCountsEveryToken()
+    {
+        using var client = new OnnxLlmChatClient(await TinyModel.Qwen3Async(), defaultMaxOutputTokens: 7);
+        var response = await client.GetResponseAsync(Question, new ChatOptions { Seed = 5, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.High } });
+        Assert.IsLessThanOrEqualTo(7, (int)response.Usage!.OutputTokenCount!);
+        Assert.IsLessThanOrEqualTo((int)response.Usage.OutputTokenCount!, (int)(response.Usage.ReasoningTokenCount ?? 0));
     }
 
     [TestMethod]
