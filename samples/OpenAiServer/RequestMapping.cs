@@ -102,7 +102,7 @@ public static class RequestMapping
                 text.Append(t.GetString());
             else if (type is "refusal") continue; // an earlier assistant refusal carries no prompt text
             else
-                // The model is text-only (Qwen2 / Qwen2.5 LLMs): say so rather than silently drop images or audio.
+                // The model is text-only (Qwen2 / Qwen2.5 / Qwen3 LLMs): say so rather than silently drop images or audio.
                 throw OpenAiException.InvalidValue($"{partParam}.type",
                     $"Unsupported content part type '{type ?? "(missing)"}' in '{partParam}'; this model accepts text parts only.");
         }

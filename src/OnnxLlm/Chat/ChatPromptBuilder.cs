@@ -75,7 +75,7 @@ internal static class ChatPromptBuilder
                     break;
                 case DataContent or UriContent:
                     throw new NotSupportedException(
-                        $"Message content of type {content.GetType().Name} ({(content as DataContent)?.MediaType ?? "uri"}) is not supported: Qwen2 models read text only.");
+                        $"Message content of type {content.GetType().Name} ({(content as DataContent)?.MediaType ?? "uri"}) is not supported: Qwen2 / Qwen3 models read text only.");
                 default:
                     break; // usage and other non-prompt content carry nothing the template renders
             }
