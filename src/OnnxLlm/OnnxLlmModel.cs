@@ -135,7 +135,13 @@ public sealed class OnnxLlmModel : IDisposable
             bool isBase = endOfTurn is int t && tokenizer.EosToken is { } e && tokenizer.TokenToId(e) != t;
 
             string modelId = options.ModelId ?? hubId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
-            var engine = new GenerationEngine(decoder, tokenizer, options.MaxConcurrentGenerations, options.PrefillChunkSize);
+            var engine = new GenerationEngine(decoder, tokenizer, new GenerationEngineOptions
+            {
+                MaxParallelSequences = options.MaxConcurrentGenerations,
+                MaxQueuedRequests = options.MaxQueuedGenerations,
+                PrefixCacheBytes = options.PrefixCacheBytes,
+                PrefillChunkSize = options.PrefillChunkSize,
+            }, logger);
             logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
                 modelId, directory, decoder.Config.NumHiddenLayers, decoder.Config.VocabSize, decoder.Config.ContextLength,
                 decoder.KvElementType, options.ExecutionProvider);

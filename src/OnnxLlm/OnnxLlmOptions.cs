@@ -62,10 +62,24 @@ public sealed class OnnxLlmOptions
     public int DefaultMaxOutputTokens { get; set; } = DefaultMaxOutputTokensValue;
 
     /// <summary>
-    /// Generations run at once; further requests wait their turn (default 1: on a CPU, parallel generations
-    /// only share the same cores). Each running generation holds its own KV cache.
+    /// Generations run at once, decoded together in one batched run per token (default 4). Decoding reads every weight
+    /// once per step whatever the batch, so on a CPU four streams cost little more than one. Each running generation
+    /// holds a KV cache slot of up to the context length (address space; memory only for the tokens it reaches).
     /// </summary>
-    public int MaxConcurrentGenerations { get; set; } = 1;
+    public int MaxConcurrentGenerations { get; set; } = Generation.GenerationEngineOptions.DefaultMaxParallelSequences;
+
+    /// <summary>
+    /// Requests that may wait for a running generation to end (default 64); one more is refused at once with
+    /// <see cref="Generation.GenerationQueueFullException"/> (a server answers 429). Cancelling a waiting request removes it.
+    /// </summary>
+    public int MaxQueuedGenerations { get; set; } = Generation.GenerationEngineOptions.DefaultMaxQueuedRequests;
+
+    /// <summary>
+    /// Bytes of KV cache kept from finished generations so that a prompt starting with the same tokens (the next turn
+    /// of a chat, a system prompt shared by many users) prefills only what is new (default 1 GiB, least recently used
+    /// evicted first; 0 turns prefix reuse off).
+    /// </summary>
+    public long PrefixCacheBytes { get; set; } = Generation.GenerationEngineOptions.DefaultPrefixCacheBytes;
 
     /// <summary>
     /// Whether thinking models (Qwen3) think before answering when a request's <c>ChatOptions.Reasoning</c> sets no

@@ -62,6 +62,15 @@ public static class ChatCompletionsEndpoint
             if (error.StatusCode == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
             await OpenAiErrors.WriteAsync(context, error);
         }
+        catch (GenerationQueueFullException ex) when (!context.Response.HasStarted)
+        {
+            // Every sequence slot is busy and the queue is full: refuse at once instead of piling up; OpenAI clients
+            // retry a 429 after the Retry-After seconds.
+            logger.LogWarning("Refused with 429: {Running} generations running, {Queued} queued; retry after {RetryAfter} s.",
+                ex.Running, ex.Queued, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds));
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await OpenAiErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, ex.Message, OpenAiErrors.ServerError, code: "server_busy");
+        }
         catch (ContextLengthExceededException ex) when (!context.Response.HasStarted)
         {
             logger.LogInformation("Context length exceeded: {Message}", ex.Message);
@@ -133,7 +142,7 @@ public static class ChatCompletionsEndpoint
         string reasoning = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text));
         var usage = Usage(response.Usage);
         string finish = FinishReason(response.FinishReason);
-        Log(logger, false, usage, finish, clock);
+        Log(logger, false, usage, finish, QueueMilliseconds(response.AdditionalProperties), clock);
         var completion = new ChatCompletion
         {
             Id = id,
@@ -177,6 +186,7 @@ public static class ChatCompletionsEndpoint
         await WriteChunkAsync(response, Chunk(new ChunkDelta { Role = "assistant", Content = "" }, null), cancel);
         UsageDto? usage = null;
         ChatFinishReason? finishReason = null;
+        double? queueMs = null;
         int toolIndex = 0;
         for (; more; more = await updates.MoveNextAsync())
         {
@@ -201,6 +211,7 @@ public static class ChatCompletionsEndpoint
                 }
             }
             finishReason ??= update.FinishReason;
+            queueMs ??= QueueMilliseconds(update.AdditionalProperties);
         }
         string finish = FinishReason(finishReason);
         await WriteChunkAsync(response, Chunk(new ChunkDelta(), finish), cancel);
@@ -208,7 +219,7 @@ public static class ChatCompletionsEndpoint
             await WriteChunkAsync(response, new ChatCompletionChunk { Id = id, Created = created, Model = modelId, Choices = [], Usage = usage ?? new UsageDto() }, cancel);
         await response.Body.WriteAsync(s_done, cancel);
         await response.Body.FlushAsync(cancel);
-        Log(logger, true, usage, finish, clock);
+        Log(logger, true, usage, finish, queueMs, clock);
 
         ChatCompletionChunk Chunk(ChunkDelta delta, string? finishReason) => new()
         {
@@ -248,6 +259,7 @@ public static class ChatCompletionsEndpoint
 
     private static UsageDto Usage(UsageDetails? usage) => new()
     {
+        PromptTokensDetails = usage?.CachedInputTokenCount is long cached ? new PromptTokensDetailsDto { CachedTokens = (int)cached } : null,
         PromptTokens = (int)(usage?.InputTokenCount ?? 0),
         CompletionTokens = (int)(usage?.OutputTokenCount ?? 0),
         TotalTokens = (int)(usage?.TotalTokenCount ?? (usage?.InputTokenCount ?? 0) + (usage?.OutputTokenCount ?? 0)),
@@ -262,7 +274,11 @@ public static class ChatCompletionsEndpoint
         : reason == ChatFinishReason.ContentFilter ? "content_filter"
         : "stop";
 
-    private static void Log(ILogger logger, bool streamed, UsageDto? usage, string finish, Stopwatch clock) =>
-        logger.LogInformation("Chat completion ({Mode}): {PromptTokens} prompt + {CompletionTokens} completion tokens, finish {Finish}, {Elapsed} ms",
-            streamed ? "stream" : "whole", usage?.PromptTokens, usage?.CompletionTokens, finish, clock.ElapsedMilliseconds);
+    /// <summary>The time the request waited for a free sequence slot, as OnnxLlmChatClient reports it on its last update.</summary>
+    private static double? QueueMilliseconds(AdditionalPropertiesDictionary? properties) =>
+        properties?.TryGetValue("queue_time_ms", out var value) == true && value is double ms ? ms : null;
+
+    private static void Log(ILogger logger, bool streamed, UsageDto? usage, string finish, double? queueMs, Stopwatch clock) =>
+        logger.LogInformation("Chat completion ({Mode}): {PromptTokens} prompt ({CachedTokens} cached) + {CompletionTokens} completion tokens, finish {Finish}, queued {QueueMs:F0} ms, {Elapsed} ms in all",
+            streamed ? "stream" : "whole", usage?.PromptTokens, usage?.PromptTokensDetails?.CachedTokens ?? 0, usage?.CompletionTokens, finish, queueMs ?? 0, clock.ElapsedMilliseconds);
 }

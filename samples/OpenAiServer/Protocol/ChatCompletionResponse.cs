@@ -69,8 +69,15 @@ public sealed class UsageDto
     public int PromptTokens { get; init; }
     public int CompletionTokens { get; init; }
     public int TotalTokens { get; init; }
+    /// <summary>OpenAI's breakdown; <c>cached_tokens</c> are prompt tokens whose KV cache was reused from an earlier request.</summary>
+    public PromptTokensDetailsDto? PromptTokensDetails { get; init; }
     /// <summary>Present when the model thought: how many of the completion tokens were reasoning.</summary>
     public CompletionTokensDetailsDto? CompletionTokensDetails { get; init; }
+}
+
+public sealed class PromptTokensDetailsDto
+{
+    public int CachedTokens { get; init; }
 }
 
 public sealed class CompletionTokensDetailsDto

@@ -14,8 +14,9 @@ namespace OnnxLlm.Chat;
 /// An <see cref="IChatClient"/> that runs a Qwen2 / Qwen2.5 / Qwen3 model folder in-process through ONNX Runtime.
 /// Streams from the first token, stops where the model ends its turn, caps output at
 /// <see cref="OnnxLlmOptions.DefaultMaxOutputTokens"/> when the caller sets no limit, and samples with the
-/// model's own defaults unless <see cref="ChatOptions"/> say otherwise. Thread-safe: concurrent requests
-/// are queued (<see cref="OnnxLlmOptions.MaxConcurrentGenerations"/> run at once) and never share state.
+/// model's own defaults unless <see cref="ChatOptions"/> say otherwise. Thread-safe: concurrent requests decode
+/// together (<see cref="OnnxLlmOptions.MaxConcurrentGenerations"/> at once, the rest queued), each with its own
+/// sampling, constraints and stop rules, and a conversation's next turn reuses the KV cache of the turns before it.
 /// <para>Thinking models (Qwen3): the <c>&lt;think&gt;…&lt;/think&gt;</c> block streams as
 /// <see cref="TextReasoningContent"/> and the answer as <see cref="TextContent"/>; <see cref="ChatOptions.Reasoning"/>
 /// switches thinking per request (<see cref="ReasoningEffort.None"/>: off; any other effort: on; unset:
@@ -199,12 +200,14 @@ public sealed class OnnxLlmChatClient : IChatClient
                 InputTokenCount = update.PromptTokens,
                 OutputTokenCount = update.GeneratedTokens,
                 TotalTokenCount = update.PromptTokens + update.GeneratedTokens,
+                CachedInputTokenCount = update.CachedPromptTokens,
                 // Part of OutputTokenCount, as M.E.AI defines it: the output cap counts thinking too.
                 ReasoningTokenCount = reasoningTokens > 0 ? reasoningTokens : null,
             })]);
             final.FinishReason = reason;
             if (update.TimeToFirstToken is { } ttft)
                 (final.AdditionalProperties ??= [])["time_to_first_token_ms"] = ttft.TotalMilliseconds;
+            (final.AdditionalProperties ??= [])["queue_time_ms"] = update.QueueTime.TotalMilliseconds;
             return final;
         }
     }

@@ -23,6 +23,12 @@ public readonly record struct GenerationUpdate
     /// <summary>Tokens generated so far (including an end token, which is not shown as text).</summary>
     public int GeneratedTokens { get; init; }
 
-    /// <summary>Time from the start of the request until the first generated token.</summary>
+    /// <summary>Time from the start of the request (queueing included) until the first generated token.</summary>
     public TimeSpan? TimeToFirstToken { get; init; }
+
+    /// <summary>Prompt tokens whose KV cache was reused from an earlier sequence with the same start (not computed again).</summary>
+    public int CachedPromptTokens { get; init; }
+
+    /// <summary>Time the request waited for a free sequence slot.</summary>
+    public TimeSpan QueueTime { get; init; }
 }

@@ -204,6 +204,19 @@ public sealed class DecoderModel : IDisposable
         return new DecoderState(this, capacity);
     }
 
+    /// <summary>
+    /// Creates the KV slots the batch scheduler runs sequences in: <paramref name="slotCount"/> sequences of up to the
+    /// context length each, decoded together where the graph allows (see <see cref="Slots.ISequenceSlots"/>).
+    /// </summary>
+    internal Slots.ISequenceSlots CreateSlots(int slotCount)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
+        return StaticContract is null
+            ? new Slots.BatchedKvSlots(this, slotCount, Config.ContextLength)
+            : new Slots.StaticKvSlots(this, slotCount);
+    }
+
     private bool _disposed;
 
     /// <summary>Releases the native session.</summary>

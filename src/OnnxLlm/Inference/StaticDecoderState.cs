@@ -169,6 +169,25 @@ public sealed class StaticDecoderState : IDecoderState
         _decodeVisible = 0;
     }
 
+    /// <summary>The KV buffers, <c>[1, kv_heads, max_length, head_size]</c> per layer (for copying prefixes in and out).</summary>
+    internal PinnedTensor[] PastKeys => _pastKeys;
+
+    /// <inheritdoc cref="PastKeys"/>
+    internal PinnedTensor[] PastValues => _pastValues;
+
+    /// <summary>Rows per head in <see cref="PastKeys"/>.</summary>
+    internal int BufferRows => _contract.MaxLength;
+
+    /// <summary>
+    /// Keeps the first <paramref name="length"/> positions (whose rows the caller may just have written into the buffers)
+    /// and forgets the rest; the masks are rebuilt from the length on the next run.
+    /// </summary>
+    internal void SetLength(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Capacity);
+        Length = length;
+    }
+
     private void EnsureRoom(int tokens)
     {
         if (Length + tokens > Capacity)

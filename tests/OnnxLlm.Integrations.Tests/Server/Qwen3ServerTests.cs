@@ -20,7 +20,7 @@ public sealed class Qwen3ServerTests
 
     [ClassInitialize]
     public static async Task Start(TestContext context) =>
-        s_server = await ServerFixture.StartAsync(await TestModels.Qwen3TinyAsync(ExportPrecision.Fp32));
+        s_server = await ServerFixture.StartWithModelAsync(await TestModels.Qwen3TinyAsync(ExportPrecision.Fp32));
 
     [ClassCleanup]
     public static async Task Stop()

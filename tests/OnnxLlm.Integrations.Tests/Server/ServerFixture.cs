@@ -44,8 +44,14 @@ internal sealed class ServerFixture : IAsyncDisposable
     public OnnxLlm.Chat.OnnxLlmChatClient ChatClient =>
         (OnnxLlm.Chat.OnnxLlmChatClient)_app.Services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>().GetService(typeof(OnnxLlm.Chat.OnnxLlmChatClient))!;
 
-    /// <param name="modelDirectory">The model folder to serve (default: the qwen2-tiny fp32 export).</param>
-    public static async Task<ServerFixture> StartAsync(string? modelDirectory = null)
+    /// <param name="extraArguments">More command-line settings, e.g. <c>--OnnxLlm:MaxConcurrentGenerations 1</c>.</param>
+    public static Task<ServerFixture> StartAsync(params string[] extraArguments) => StartCoreAsync(null, extraArguments);
+
+    /// <summary>Serves <paramref name="modelDirectory"/> instead of the qwen2-tiny export.</summary>
+    public static Task<ServerFixture> StartWithModelAsync(string modelDirectory, params string[] extraArguments) =>
+        StartCoreAsync(modelDirectory, extraArguments);
+
+    private static async Task<ServerFixture> StartCoreAsync(string? modelDirectory, string[] extraArguments)
     {
         string model = modelDirectory ?? await TestModels.TinyAsync(ExportPrecision.Fp32);
         var logs = new LogSink();
@@ -56,6 +62,7 @@ internal sealed class ServerFixture : IAsyncDisposable
             "--api-key", ApiKey,
             "--OnnxLlm:DefaultMaxOutputTokens", DefaultMaxOutputTokens.ToString(),
             "--OnnxLlm:Server:MaxRequestBodyBytes", MaxRequestBodyBytes.ToString(),
+            .. extraArguments,
         ], builder =>
         {
             builder.Logging.ClearProviders();
