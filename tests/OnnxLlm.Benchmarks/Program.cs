@@ -12,7 +12,13 @@ using OnnxLlm.Benchmarks;
 //        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
+//        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
 var settings = BenchmarkSettings.Parse(args);
+if (settings.Mode == "serving")
+{
+    await ServingBenchmark.RunAsync(settings);
+    return 0;
+}
 if (settings.Mode == "masking")
 {
     MaskingBenchmark.Run(settings);
