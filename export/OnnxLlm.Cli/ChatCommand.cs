@@ -29,7 +29,7 @@ internal static class ChatCommand
                     ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
                 EnableThinking = !result.GetValue(noThink),
-            });
+            }, StderrWarnings.Factory);
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };
             if (result.GetValue(prompt) is { } single)
             {

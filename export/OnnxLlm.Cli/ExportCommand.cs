@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using OnnxLlm.Runtime;
 using System.CommandLine;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
@@ -73,6 +75,9 @@ internal static class ExportCommand
                     Console.WriteLine($"  {report.ClampedValues:N0} weights were beyond fp16's range and were clamped to ±65504.");
                 if (report.Quantization is { } q)
                     QuantizationSummary.Write(Console.Out, q);
+                if (report.Precision == ExportPrecision.Fp16
+                    && Fp16CpuNotice.ForExport(report.OutputDirectory, RuntimeInformation.ProcessArchitecture) is { } notice)
+                    Console.Error.WriteLine("Note: " + notice);
                 return 0;
             });
         });

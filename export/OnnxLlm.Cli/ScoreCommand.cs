@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.Inference;
+using OnnxLlm.Runtime;
 
 namespace OnnxLlm.Cli;
 
@@ -30,6 +31,8 @@ internal static class ScoreCommand
             if (steps < 0) throw new ArgumentException("--greedy must be zero or positive.");
             using var sessionOptions = new SessionOptions { IntraOpNumThreads = result.GetValue(threads) };
             using var decoder = DecoderModel.Load(await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken), sessionOptions);
+            if (Fp16CpuNotice.ForLoadedModel(decoder, RuntimeInformation.ProcessArchitecture, runsOnCpuProvider: true) is { } notice)
+                Console.Error.WriteLine("Note: " + notice);
             using var state = decoder.CreateState(Math.Min(decoder.Config.ContextLength, prompt.Length + steps + 1));
             var logits = state.Prefill(prompt);
             int argmax = ArgMax(logits);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OnnxLlm.Generation;
@@ -122,6 +123,10 @@ public sealed class OnnxLlmModel : IDisposable
 
         using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
         var decoder = DecoderModel.Load(directory, sessionOptions);
+        // Core ML exists only on Macs; elsewhere a CoreML request runs on the CPU provider.
+        bool onCpuProvider = options.ExecutionProvider == ExecutionProvider.Cpu || !OperatingSystem.IsMacOS();
+        if (Fp16CpuNotice.ForLoadedModel(decoder, options.ProcessArchitecture ?? RuntimeInformation.ProcessArchitecture, onCpuProvider) is { } fp16Notice)
+            logger.LogWarning("{Directory}: {Notice}", directory, fp16Notice);
         if (options.ExecutionProvider == ExecutionProvider.CoreML && decoder.StaticContract is null && OperatingSystem.IsMacOS())
             logger.LogWarning("{Directory} was not exported for Core ML (its graph uses contrib ops and dynamic shapes, which the CoreML " +
                               "execution provider leaves to the CPU); export it with `onnxllm export --target coreml`.", directory);

@@ -91,4 +91,7 @@ public sealed class OnnxLlmOptions
 
     /// <summary>Prompt tokens processed per prefill step (bounds the memory of the prompt's logits).</summary>
     public int PrefillChunkSize { get; set; } = 128;
+
+    /// <summary>The process architecture the load-time checks assume (null: the real one); lets tests play x64 or arm64.</summary>
+    internal System.Runtime.InteropServices.Architecture? ProcessArchitecture { get; set; }
 }

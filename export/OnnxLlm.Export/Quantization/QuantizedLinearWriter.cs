@@ -5,8 +5,9 @@ using OnnxLlm.Export.Qwen2;
 namespace OnnxLlm.Export.Quantization;
 
 /// <summary>
-/// Emits checkpoint Linear weights as MatMulNBits nodes: reads the [out, in] weight, quantizes it, streams
-/// B / scales / zero points into the external data file, and records each tensor's quantization error.
+/// Emits checkpoint Linear weights as MatMulNBits nodes (and the embedding as a GatherBlockQuantized lookup): reads
+/// the [out, in] weight, quantizes it, streams B / scales / zero points into the external data file once per weight,
+/// and records each tensor's quantization error.
 /// </summary>
 internal sealed class QuantizedLinearWriter
 {
@@ -15,6 +16,7 @@ internal sealed class QuantizedLinearWriter
     private readonly int _bits;
     private readonly List<TensorQuantizationError> _tensors = [];
     private QuantizationErrorStats _total;
+    private readonly Dictionary<string, QuantizedInitializers> _written = new(StringComparer.Ordinal);
     private bool _quantizedLmHead;
 
     /// <param name="weights">Reads the checkpoint and writes the external data.</param>
@@ -38,27 +40,58 @@ internal sealed class QuantizedLinearWriter
     /// <param name="graph">The graph.</param>
     /// <param name="nodeName">The node's name.</param>
     /// <param name="input">Activations [..., in].</param>
-    /// <param name="checkpointName">A 2-D [out, in] checkpoint tensor.</param>
+    /// <param name="checkpointName">A 2-D [out, in] checkpoint tensor (quantized once even when several nodes use it).</param>
     /// <param name="isLmHead">Marks the head, for the report.</param>
     public string Emit(GraphBuilder graph, string nodeName, string input, string checkpointName, bool isLmHead = false)
     {
+        var weight = Quantize(graph, checkpointName, forGather: false, _options.BlockSize);
+        _quantizedLmHead |= isLmHead;
+        return MatMulNBitsNode.Add(graph, nodeName, input, weight.Codes, weight.Scales, weight.ZeroPoints, weight.Layout, _options.AccuracyLevel);
+    }
+
+    /// <summary>
+    /// Adds an embedding lookup of <paramref name="indices"/> in checkpoint table <paramref name="checkpointName"/>
+    /// [vocab, hidden], quantized like a Linear weight (see <see cref="GatherBlockQuantizedNode"/>); returns float
+    /// [batch, sequence, hidden]. Emit it before any MatMulNBits that shares the table (a tied head), which then
+    /// reuses the same initializers. The table's block size is at most <see cref="QuantizationOptions.MaxTableBlockSize"/>.
+    /// </summary>
+    public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName) =>
+        GatherBlockQuantizedNode.Add(graph, nodeName, indices,
+            Quantize(graph, checkpointName, forGather: true, Math.Min(_options.BlockSize, QuantizationOptions.MaxTableBlockSize)));
+
+    /// <summary>Quantizes and writes a weight the first time it is asked for; later calls return the same initializers.</summary>
+    private QuantizedInitializers Quantize(GraphBuilder graph, string checkpointName, bool forGather, int blockSize)
+    {
+        if (_written.TryGetValue(checkpointName, out var existing))
+        {
+            if (forGather && existing.ZeroPoints is not null && existing.BlockZeroPoints is null)
+                throw new InvalidOperationException($"'{checkpointName}' was quantized for MatMulNBits before its gather; emit the gather first.");
+            return existing;
+        }
         var source = _weights.ReadMatrix(checkpointName, out int rows, out int cols);
-        var layout = MatMulNBitsLayout.Create(rows, cols, _bits, _options.BlockSize);
+        var layout = MatMulNBitsLayout.Create(rows, cols, _bits, blockSize);
         var (matrix, error) = BlockQuantizer.Quantize(source, layout, symmetric: !_options.Asymmetric);
-        string suffix = $"_Q{_bits}";
-        string codes = graph.Initializer(_weights.WriteRaw(checkpointName + suffix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
-        string scales = graph.Initializer(_weights.WriteRaw(checkpointName + suffix + "_scales", OnnxDataType.Float, matrix.ScalesShape,
+        string prefix = QuantizedTensorNames.Prefix(checkpointName, _bits);
+        string codes = graph.Initializer(_weights.WriteRaw(prefix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
+        string scales = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.ScalesSuffix, OnnxDataType.Float, matrix.ScalesShape,
             MemoryMarshal.AsBytes(matrix.Scales.AsSpan()), elements: 0));
-        string? zeroPoints = matrix.ZeroPoints is null ? null
-            : graph.Initializer(_weights.WriteRaw(checkpointName + suffix + "_zero_points", OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, elements: 0));
+        string? zeroPoints = null, blockZeroPoints = null;
+        if (matrix.ZeroPoints is not null)
+        {
+            zeroPoints = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.ZeroPointsSuffix, OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, elements: 0));
+            if (forGather)
+                blockZeroPoints = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.BlockZeroPointsSuffix, OnnxDataType.UInt8,
+                    [layout.N, layout.BlockCount, 1], matrix.UnpackedZeroPoints(), elements: 0));
+        }
 
         _tensors.Add(new TensorQuantizationError
         {
-            Name = checkpointName, N = rows, K = cols, MaxAbsError = error.MaxAbsError, RelativeRmsError = error.RelativeRmsError,
+            Name = checkpointName, N = rows, K = cols, BlockSize = blockSize, MaxAbsError = error.MaxAbsError, RelativeRmsError = error.RelativeRmsError,
         });
         _total = _tensors.Count == 1 ? error : _total.Combine(error);
-        _quantizedLmHead |= isLmHead;
-        return MatMulNBitsNode.Add(graph, nodeName, input, codes, scales, zeroPoints, layout, _options.AccuracyLevel);
+        var written = new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints);
+        _written.Add(checkpointName, written);
+        return written;
     }
 
     /// <summary>The report of everything emitted so far.</summary>

@@ -15,4 +15,18 @@ internal sealed record QuantizedMatrix(MatMulNBitsLayout Layout, byte[] Codes, f
 
     /// <summary>Dimensions of the packed zero points.</summary>
     public long[] ZeroPointsShape => [Layout.N, Layout.ZeroPointBytesPerRow];
+
+    /// <summary>The zero points one byte per block, row-major [N, k_blocks] (null when symmetric).</summary>
+    public byte[]? UnpackedZeroPoints()
+    {
+        if (ZeroPoints is null) return null;
+        var unpacked = new byte[(long)Layout.N * Layout.BlockCount];
+        for (int n = 0; n < Layout.N; n++)
+        {
+            var row = ZeroPoints.AsSpan(n * Layout.ZeroPointBytesPerRow, Layout.ZeroPointBytesPerRow);
+            for (int b = 0; b < Layout.BlockCount; b++)
+                unpacked[(long)n * Layout.BlockCount + b] = (byte)PackedCodes.Get(row, b, Layout.Bits);
+        }
+        return unpacked;
+    }
 }

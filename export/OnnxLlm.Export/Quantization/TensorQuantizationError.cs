@@ -14,6 +14,9 @@ public sealed record TensorQuantizationError
     /// <summary>Input features.</summary>
     [JsonPropertyName("k")] public required int K { get; init; }
 
+    /// <summary>Weights per scale along the input dimension (the embedding table's may be smaller than the export's).</summary>
+    [JsonPropertyName("block_size")] public required int BlockSize { get; init; }
+
     /// <summary>max |ŵ − w| over the tensor.</summary>
     [JsonPropertyName("max_abs_error")] public required double MaxAbsError { get; init; }
 

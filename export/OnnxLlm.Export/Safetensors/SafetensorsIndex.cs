@@ -69,8 +69,10 @@ public sealed record SafetensorsIndex(
                 }
             }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that is not valid UTF-8 (e.g. an encoded surrogate), which JsonDocument
+            // parses but cannot transcode when the name is read.
             throw new SafetensorsFormatException(fullPath, null, $"the index is not valid JSON ({ex.Message}).", ex);
         }
         if (!sawWeightMap)

@@ -96,6 +96,8 @@ public sealed record GenAiConfig
                 var outputs = decoder.TryGetProperty("outputs", out var o) ? o : default;
                 var eos = Required(model, "eos_token_id");
                 int heads = Required(decoder, "num_attention_heads").GetInt32();
+                // head_size defaults to hidden_size / heads, and every KV shape uses it: a zero or negative count is malformed.
+                if (heads <= 0) throw new FormatException($"num_attention_heads must be positive, not {heads}.");
                 return new GenAiConfig
                 {
                     ModelType = model.TryGetProperty("type", out var type) ? type.GetString() ?? "" : "",

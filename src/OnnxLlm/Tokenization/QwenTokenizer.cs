@@ -40,6 +40,9 @@ public sealed class QwenTokenizer
     private readonly byte[] _tokenBytes;
     private readonly int[] _tokenByteOffsets;
 
+    /// <summary>How far beyond twice the token count an id may go (room for sparse added tokens in real vocabularies).</summary>
+    private const int MaxIdSlack = 65_536;
+
     private QwenTokenizer(TokenizerDefinition definition)
     {
         _vocabulary = definition.Vocabulary;
@@ -70,6 +73,13 @@ public sealed class QwenTokenizer
             maxId = Math.Max(maxId, id);
         }
 
+        // The id → token tables are sized by the highest id, so a lying id (2,000,000,000 in a ten-token file) must be
+        // refused before they are allocated. Hugging Face ids are dense (Qwen2.5: 151,665 tokens, highest id 151,664).
+        long tokenCount = _vocabulary.Count + addedById.Count;
+        if (maxId >= 2 * tokenCount + MaxIdSlack)
+            throw new InvalidDataException(
+                $"The tokenizer files ({string.Join(", ", definition.Sources.Select(f => $"'{f}'"))}) give token id {maxId:N0} to one of only " +
+                $"{tokenCount:N0} tokens; ids must be dense (below twice the token count plus {MaxIdSlack:N0}).");
         VocabularySize = maxId + 1;
         _idToToken = new string?[VocabularySize];
         _isSpecial = new bool[VocabularySize];
@@ -101,6 +111,11 @@ public sealed class QwenTokenizer
         {
             // Microsoft.ML.Tokenizers reports merges of tokens missing from the vocabulary this way.
             throw new InvalidDataException($"The merges in '{definition.MergesSource}' do not match the vocabulary: {ex.Message}", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            // ... and a merge listed twice this way (a bare "item with the same key" from its dictionary).
+            throw new InvalidDataException($"The merges in '{definition.MergesSource}' cannot be used (is a merge listed twice?): {ex.Message}", ex);
         }
     }
 
@@ -188,6 +203,7 @@ public sealed class QwenTokenizer
             AddedTokens = [],
             NormalizeNfc = true,
         };
+        definition.Sources.AddRange([vocabJsonPath, mergesPath]);
         ApplyConfig(definition, tokenizerConfigPath);
         return new QwenTokenizer(definition);
     }
@@ -205,6 +221,7 @@ public sealed class QwenTokenizer
     {
         ArgumentNullException.ThrowIfNull(tokenizerJsonPath);
         TokenizerDefinition definition = TokenizerFileReader.ReadTokenizerJson(tokenizerJsonPath);
+        definition.Sources.Add(tokenizerJsonPath);
         ApplyConfig(definition, tokenizerConfigPath);
         return new QwenTokenizer(definition);
     }
@@ -217,6 +234,7 @@ public sealed class QwenTokenizer
         }
 
         var (addedTokens, eos, pad, chatTemplate) = TokenizerFileReader.ReadTokenizerConfig(tokenizerConfigPath);
+        definition.Sources.Add(tokenizerConfigPath);
         var knownIds = definition.AddedTokens.Select(t => t.Id).ToHashSet();
         definition.AddedTokens.AddRange(addedTokens.Where(t => !knownIds.Contains(t.Id)));
         definition.EosToken = eos;

@@ -15,6 +15,9 @@ internal sealed class TokenizerDefinition
     /// <summary>The file the merges came from, for error messages.</summary>
     public required string MergesSource { get; init; }
 
+    /// <summary>Every file the definition was read from, for error messages about the files together.</summary>
+    public List<string> Sources { get; } = [];
+
     /// <summary>Tokens matched verbatim in text before BPE.</summary>
     public required List<AddedToken> AddedTokens { get; init; }
 

@@ -23,20 +23,23 @@ internal static class TokenizerFileReader
             // largest part of load time.
             var reader = new Utf8JsonReader(SkipBom(json), s_readerOptions);
             var vocab = new Dictionary<string, int>(capacity: 160_000, StringComparer.Ordinal);
+            var tokensById = new Dictionary<int, string>(capacity: 160_000);
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, path, "expected a JSON object of token → id");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string token = reader.GetString()!;
                 Expect(reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int id) && id >= 0,
                     path, $"the id of token '{token}' is not a non-negative 32-bit integer");
-                vocab[token] = reader.GetInt32();
+                int value = reader.GetInt32();
+                ExpectNewId(tokensById, value, token, path, "the vocabulary");
+                vocab[token] = value;
             }
 
             Expect(reader.TokenType == JsonTokenType.EndObject, path, "expected a JSON object of token → id");
             Expect(vocab.Count > 0, path, "the vocabulary is empty");
             return vocab;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsMalformedJson(ex))
         {
             throw InvalidJson(path, ex);
         }
@@ -95,7 +98,7 @@ internal static class TokenizerFileReader
 
             return (added, ReadTokenText(root, "eos_token", path), ReadTokenText(root, "pad_token", path), ReadChatTemplate(root, path));
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsMalformedJson(ex))
         {
             throw InvalidJson(path, ex);
         }
@@ -136,7 +139,7 @@ internal static class TokenizerFileReader
                 NormalizeNfc = ReadNormalizer(root, path),
             };
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsMalformedJson(ex))
         {
             throw InvalidJson(path, ex);
         }
@@ -147,11 +150,14 @@ internal static class TokenizerFileReader
         Expect(model.TryGetProperty("vocab", out JsonElement vocabElement) && vocabElement.ValueKind == JsonValueKind.Object,
             path, "missing 'model.vocab' object");
         var vocab = new Dictionary<string, int>(capacity: 160_000, StringComparer.Ordinal);
+        var tokensById = new Dictionary<int, string>(capacity: 160_000);
         foreach (JsonProperty entry in vocabElement.EnumerateObject())
         {
             Expect(entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out int id) && id >= 0,
                 path, $"the id of token '{entry.Name}' in 'model.vocab' is not a non-negative 32-bit integer");
-            vocab[entry.Name] = entry.Value.GetInt32();
+            int value = entry.Value.GetInt32();
+            ExpectNewId(tokensById, value, entry.Name, path, "'model.vocab'");
+            vocab[entry.Name] = value;
         }
 
         Expect(vocab.Count > 0, path, "'model.vocab' is empty");
@@ -385,6 +391,22 @@ internal static class TokenizerFileReader
         }
     }
 
-    private static InvalidDataException InvalidJson(string path, JsonException ex) =>
+    /// <summary>
+    /// JSON the parser rejects, or a string in it that is not valid UTF-8 (e.g. an encoded surrogate), which the
+    /// parser accepts but cannot transcode when it is read (InvalidOperationException).
+    /// </summary>
+    private static bool IsMalformedJson(Exception ex) => ex is JsonException or InvalidOperationException;
+
+    private static InvalidDataException InvalidJson(string path, Exception ex) =>
         new($"The file '{path}' is not valid JSON: {ex.Message}", ex);
+
+    /// <summary>
+    /// Refuses a second token with an id already taken: the id → token map would keep only one of them (and
+    /// Microsoft.ML.Tokenizers fails on it with a bare ArgumentException).
+    /// </summary>
+    private static void ExpectNewId(Dictionary<int, string> tokensById, int id, string token, string path, string where)
+    {
+        if (!tokensById.TryAdd(id, token) && tokensById[id] != token)
+            throw new InvalidDataException($"The file '{path}' is malformed: {where} gives id {id} to both '{tokensById[id]}' and '{token}'.");
+    }
 }

@@ -64,9 +64,10 @@ public sealed class Qwen3GoldenExportTests
 
     public static IEnumerable<object[]> Quantized =>
     [
-        // precision, max |logit − golden| bound, teacher-forced greedy agreement floor (48 steps); measured values noted per row.
-        [ExportPrecision.Int8, 0.3, 0.95],   // 0.184, 48/48
-        [ExportPrecision.Int4, 2.5, 0.85],   // 1.653, 47/48
+        // precision, max |logit − golden| bound, teacher-forced greedy agreement floor (48 steps); measured values noted per row
+        // (exporter defaults: quantized embedding table and tied head); bounds leave ~1.5× headroom.
+        [ExportPrecision.Int8, 0.36, 0.95],  // 0.239, 48/48
+        [ExportPrecision.Int4, 3.2, 0.85],   // 2.097, 46/48
     ];
 
     [TestMethod]

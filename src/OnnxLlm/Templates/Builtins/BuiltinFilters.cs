@@ -138,7 +138,23 @@ internal static class BuiltinFilters
         var p = a.Bind("join", ("d", ""), ("attribute", null));
         var items = PyOps.Iterate(v);
         if (p[1] is not null) items = items.ConvertAll(i => GetPath(i, p[1]));
-        return string.Join(Str(p[0]), items.Select(Str));
+        return LimitedJoin(Str(p[0]), items.Select(Str).ToList());
+    }
+
+    /// <summary>string.Join, refused before building when the result would exceed <see cref="TemplateLimits.MaxLength"/>.</summary>
+    internal static string LimitedJoin(string separator, List<string> parts)
+    {
+        long length = (long)separator.Length * Math.Max(0, parts.Count - 1);
+        foreach (string part in parts) length += part.Length;
+        TemplateLimits.CheckLength(length, "a joined string");
+        return string.Join(separator, parts);
+    }
+
+    /// <summary>n spaces (none for n ≤ 0), refused beyond <see cref="TemplateLimits.MaxLength"/>.</summary>
+    internal static string Spaces(long n, string what)
+    {
+        TemplateLimits.CheckLength(n, what);
+        return new string(' ', (int)Math.Max(0, n));
     }
 
     private static object? ToInt(object? v, CallArguments a, TemplateRenderer r)
@@ -217,11 +233,13 @@ internal static class BuiltinFilters
         string indention = p[0] switch
         {
             string s => s,
-            long n => new string(' ', (int)Math.Max(0, n)),
+            long n => Spaces(n, "the indent width"),
             _ => throw new TemplateError("indent width must be an int or a str"),
         };
         // Jinja2 appends a newline first so that a trailing newline in the input is preserved after splitlines().
         var lines = PyText.SplitLines(Str(v) + "\n");
+        // Every line gains the indent: bound the result before building it.
+        TemplateLimits.CheckLength(Str(v).Length + (long)lines.Count * indention.Length, "the indented text");
         string rv;
         if (PyOps.IsTruthy(p[2]))
         {
@@ -393,7 +411,7 @@ internal static class BuiltinFilters
         var keyed = items.ConvertAll(i => (Key: SortKey(p[2] is null ? i : GetPath(i, p[2]), caseSensitive), Item: i));
         var comparer = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y));
         var sorted = PyOps.IsTruthy(p[0]) ? keyed.OrderByDescending(k => k.Key, comparer) : keyed.OrderBy(k => k.Key, comparer);
-        return sorted.Select(k => k.Item).ToList();
+        return PyOps.RunSort(() => sorted.Select(k => k.Item).ToList());
     }
 
     private static object? SortKey(object? v, bool caseSensitive) => !caseSensitive && v is string s ? PyText.Lower(s) : v;
@@ -414,7 +432,7 @@ internal static class BuiltinFilters
         var sorted = PyOps.IsTruthy(p[2])
             ? pairs.OrderByDescending(t => SortKey(t.Items[pos], caseSensitive), comparer)
             : pairs.OrderBy(t => SortKey(t.Items[pos], caseSensitive), comparer);
-        return sorted.Select(t => (object?)t).ToList();
+        return PyOps.RunSort(() => sorted.Select(t => (object?)t).ToList());
     }
 
     private static object? Unique(object? v, CallArguments a, TemplateRenderer r)

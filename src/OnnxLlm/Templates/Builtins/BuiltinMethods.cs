@@ -113,7 +113,7 @@ internal static class BuiltinMethods
         "join" => Fn(name, a =>
         {
             var items = PyOps.Iterate(a.Bind(name, ("iterable", CallArguments.Required))[0]);
-            return string.Join(s, items.Select(i => i as string ?? throw new TemplateError($"sequence item: expected str instance, {PyOps.TypeName(i)} found")));
+            return BuiltinFilters.LimitedJoin(s, items.Select(i => i as string ?? throw new TemplateError($"sequence item: expected str instance, {PyOps.TypeName(i)} found")).ToList());
         }),
         "removeprefix" => Fn(name, a =>
         {
@@ -134,9 +134,23 @@ internal static class BuiltinMethods
         _ => throw Unsupported("str", name),
     };
 
+    private static long CountMatches(string s, string old)
+    {
+        long n = 0;
+        for (int at = s.IndexOf(old, StringComparison.Ordinal); at >= 0; at = s.IndexOf(old, at + old.Length, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
     /// <summary>Python <c>str.replace</c>, including the empty-pattern case that inserts between characters.</summary>
     internal static string Replace(string s, string old, string @new, long count)
     {
+        // Bound the result before building it: the empty pattern inserts at every position, others once per match.
+        if (@new.Length > old.Length)
+        {
+            long matches = old.Length == 0 ? s.Length + 1L : CountMatches(s, old);
+            if (count >= 0) matches = Math.Min(matches, count);
+            TemplateLimits.CheckLength(s.Length + matches * (@new.Length - old.Length), "the replaced string");
+        }
         if (count < 0 && old.Length > 0) return s.Replace(old, @new, StringComparison.Ordinal);
         var sb = new StringBuilder();
         long done = 0;

@@ -23,6 +23,7 @@ internal sealed class TemplateParser
     private readonly List<Token> _tokens;
     private int _pos;
     private int _loopDepth;
+    private int _nesting;
     private readonly Stack<HashSet<string>> _namesUsed = new();
 
     private TemplateParser(List<Token> tokens) => _tokens = tokens;
@@ -63,6 +64,25 @@ internal sealed class TemplateParser
 
     private void ExpectBlockEnd() => Expect(TokenKind.BlockEnd);
 
+    /// <summary>
+    /// Runs one level of recursive descent, refusing to go deeper than <see cref="TemplateLimits.MaxNestingDepth"/>:
+    /// a hostile template of ten thousand '(' or nested blocks would otherwise overflow the stack, ending the process.
+    /// </summary>
+    private T Nested<T>(Func<T> parse)
+    {
+        if (_nesting >= TemplateLimits.MaxNestingDepth)
+            throw Error($"The template nests more than {TemplateLimits.MaxNestingDepth} levels deep", Current);
+        _nesting++;
+        try
+        {
+            return parse();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
     private bool SkipOperator(string op)
     {
         if (!Current.IsOperator(op)) return false;
@@ -81,7 +101,9 @@ internal sealed class TemplateParser
     /// Parses nodes until a block tag whose name is in <paramref name="endTags"/>; leaves the parser on that name
     /// token. <paramref name="opener"/> names the enclosing block for "unclosed block" errors.
     /// </summary>
-    private List<Node> SubParse(string[] endTags, Token? opener)
+    private List<Node> SubParse(string[] endTags, Token? opener) => Nested(() => SubParseCore(endTags, opener));
+
+    private List<Node> SubParseCore(string[] endTags, Token? opener)
     {
         var nodes = new List<Node>();
         while (true)
@@ -376,7 +398,9 @@ internal sealed class TemplateParser
         return new TupleExpr(items, start.Line, start.Column);
     }
 
-    private Expr ParseExpression()
+    private Expr ParseExpression() => Nested(() => ParseExpressionCore());
+
+    private Expr ParseExpressionCore()
     {
         Expr expr = ParseOr();
         while (Current.IsName("if"))
@@ -414,7 +438,9 @@ internal sealed class TemplateParser
         return left;
     }
 
-    private Expr ParseNot()
+    private Expr ParseNot() => Nested(() => ParseNotCore());
+
+    private Expr ParseNotCore()
     {
         if (Current.IsName("not"))
         {
@@ -505,7 +531,9 @@ internal sealed class TemplateParser
         return left;
     }
 
-    private Expr ParseUnary(bool withFilter)
+    private Expr ParseUnary(bool withFilter) => Nested(() => ParseUnaryCore(withFilter));
+
+    private Expr ParseUnaryCore(bool withFilter)
     {
         Token t = Current;
         Expr node;
@@ -523,7 +551,9 @@ internal sealed class TemplateParser
         return withFilter ? ParseFilterExpr(node) : node;
     }
 
-    private Expr ParsePrimary()
+    private Expr ParsePrimary() => Nested(() => ParsePrimaryCore());
+
+    private Expr ParsePrimaryCore()
     {
         Token t = Current;
         switch (t.Kind)

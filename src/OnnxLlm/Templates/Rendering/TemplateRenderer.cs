@@ -13,6 +13,7 @@ internal sealed class TemplateRenderer(TimeProvider timeProvider)
 
     private StringBuilder _out = new();
     private int _callDepth;
+    private readonly RenderBudget _budget = new();
 
     /// <summary>Clock for <c>strftime_now</c>.</summary>
     public TimeProvider TimeProvider { get; } = timeProvider;
@@ -68,7 +69,17 @@ internal sealed class TemplateRenderer(TimeProvider timeProvider)
             Flow flow;
             try
             {
-                flow = Exec(node, scope);
+                _budget.Enter();
+                try
+                {
+                    flow = Exec(node, scope);
+                }
+                finally
+                {
+                    _budget.Leave();
+                }
+
+                TemplateLimits.CheckLength(_out.Length, "the rendered text");
             }
             catch (TemplateError ex)
             {
@@ -241,7 +252,15 @@ internal sealed class TemplateRenderer(TimeProvider timeProvider)
     {
         try
         {
-            return EvalCore(e, scope);
+            _budget.Enter();
+            try
+            {
+                return EvalCore(e, scope);
+            }
+            finally
+            {
+                _budget.Leave();
+            }
         }
         catch (TemplateError ex)
         {
@@ -308,7 +327,11 @@ internal sealed class TemplateRenderer(TimeProvider timeProvider)
             case BinaryExpr b:
                 return PyOps.Binary(b.Op, Eval(b.Left, scope), Eval(b.Right, scope));
             case ConcatExpr c:
-                return PyRepr.Str(Eval(c.Left, scope)) + PyRepr.Str(Eval(c.Right, scope));
+            {
+                string left = PyRepr.Str(Eval(c.Left, scope)), right = PyRepr.Str(Eval(c.Right, scope));
+                TemplateLimits.CheckLength((long)left.Length + right.Length, "a concatenated string");
+                return left + right;
+            }
             case LogicalExpr lg:
             {
                 object? left = Eval(lg.Left, scope);

@@ -27,7 +27,7 @@ internal static class PyJson
         string? indentUnit = indent switch
         {
             null => null,
-            long n => new string(' ', (int)Math.Max(0, n)),
+            long n => BuiltinFilters.Spaces(n, "the tojson indent"),
             bool b => new string(' ', b ? 1 : 0),
             string s => s,
             _ => throw new TemplateError($"indent must be None, an int or a str, not {PyOps.TypeName(indent)}"),
@@ -102,7 +102,11 @@ internal static class PyJson
             }
 
             IEnumerable<KeyValuePair<object?, object?>> items = dict.Items;
-            if (sortKeys) items = items.OrderBy(kv => kv.Key, Comparer<object?>.Create((a, b) => PyOps.Compare(a, b)));
+            if (sortKeys)
+            {
+                var source = items;
+                items = PyOps.RunSort(() => source.OrderBy(kv => kv.Key, Comparer<object?>.Create((a, b) => PyOps.Compare(a, b))).ToList());
+            }
             _sb.Append('{');
             if (indentUnit is not null) NewLine(level + 1);
             bool first = true;

@@ -306,6 +306,23 @@ internal static class PyOps
         throw new TemplateError("slice indices must be integers or None");
     }
 
+    /// <summary>
+    /// Runs a sort whose comparer is <see cref="Compare"/>: .NET's sorts wrap a comparer's exception in an
+    /// InvalidOperationException, which would hide the template error ('&lt;' not supported between dicts) from the renderer.
+    /// </summary>
+    public static T RunSort<T>(Func<T> sort)
+    {
+        try
+        {
+            return sort();
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is TemplateError error)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            throw;
+        }
+    }
+
     /// <summary>Python binary arithmetic: <c>+ - * / // % **</c>.</summary>
     public static object? Binary(string op, object? a, object? b)
     {
@@ -314,8 +331,12 @@ internal static class PyOps
         if (IsNumber(a) && IsNumber(b)) return Numeric(op, a!, b!);
         switch (op)
         {
-            case "+" when a is string sa && b is string sb: return sa + sb;
-            case "+" when a is List<object?> la && b is List<object?> lb: return new List<object?>([.. la, .. lb]);
+            case "+" when a is string sa && b is string sb:
+                TemplateLimits.CheckLength((long)sa.Length + sb.Length, "a concatenated string");
+                return sa + sb;
+            case "+" when a is List<object?> la && b is List<object?> lb:
+                TemplateLimits.CheckLength((long)la.Count + lb.Count, "a concatenated list");
+                return new List<object?>([.. la, .. lb]);
             case "+" when a is PyTuple ta && b is PyTuple tb: return new PyTuple([.. ta.Items, .. tb.Items]);
             case "*" when a is string or List<object?> or PyTuple && IsInt(b): return Repeat(a, AsLong(b));
             case "*" when b is string or List<object?> or PyTuple && IsInt(a): return Repeat(b, AsLong(a));
@@ -333,12 +354,14 @@ internal static class PyOps
         if (n <= 0) return seq is string ? "" : seq is PyTuple ? new PyTuple([]) : new List<object?>();
         if (seq is string s)
         {
+            TemplateLimits.CheckLength(s.Length * Math.Min(n, TemplateLimits.MaxLength + 1), "a repeated string");
             var sb = new StringBuilder();
             for (long i = 0; i < n; i++) sb.Append(s);
             return sb.ToString();
         }
 
         var items = Sequence(seq)!;
+        TemplateLimits.CheckLength(items.Count * Math.Min(n, TemplateLimits.MaxLength + 1), "a repeated list");
         var result = new List<object?>();
         for (long i = 0; i < n; i++) result.AddRange(items);
         return seq is PyTuple ? new PyTuple(result) : result;
