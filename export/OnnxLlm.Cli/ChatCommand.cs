@@ -16,7 +16,11 @@ internal static class ChatCommand
         var threads = new Option<int?>("--threads") { Description = "ONNX Runtime intra-op threads." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
         var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("When --model is a Hub id, the precision it is exported at"));
-        var command = new Command("chat", "Chat with an exported model, streaming each answer.") { model, prompt, maxTokens, threads, seed, precision };
+        var noThink = new Option<bool>("--no-think") { Description = "Thinking models (Qwen3): answer directly, without a reasoning block." };
+        var command = new Command("chat", "Chat with an exported model, streaming each answer (a thinking model's reasoning goes to stderr).")
+        {
+            model, prompt, maxTokens, threads, seed, precision, noThink,
+        };
         command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
             using var client = new OnnxLlmChatClient(new OnnxLlmOptions
@@ -24,6 +28,7 @@ internal static class ChatCommand
                 ModelPath = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken,
                     ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
+                EnableThinking = !result.GetValue(noThink),
             }, StderrWarnings.Factory);
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };
             if (result.GetValue(prompt) is { } single)
@@ -46,7 +51,10 @@ internal static class ChatCommand
         return command;
     }
 
-    /// <summary>Streams one answer to stdout, then its timing to stderr; returns the answer's text.</summary>
+    /// <summary>
+    /// Streams one answer to stdout, then its timing to stderr; returns the answer's text. A thinking model's reasoning
+    /// streams to stderr, so stdout carries the answer alone.
+    /// </summary>
     public static async Task<string> StreamAnswerAsync(IChatClient client, IList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -55,6 +63,11 @@ internal static class ChatCommand
         await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken))
         {
             updates.Add(update);
+            foreach (var reasoning in update.Contents.OfType<TextReasoningContent>())
+            {
+                firstText ??= Stopwatch.GetElapsedTime(started);
+                Console.Error.Write(reasoning.Text);
+            }
             if (update.Text.Length == 0) continue;
             firstText ??= Stopwatch.GetElapsedTime(started);
             Console.Write(update.Text);
@@ -63,8 +76,10 @@ internal static class ChatCommand
         var response = updates.ToChatResponse();
         var total = Stopwatch.GetElapsedTime(started);
         long output = response.Usage?.OutputTokenCount ?? 0;
+        string thought = response.Usage?.ReasoningTokenCount is long r and > 0 ? $" ({r} thinking)" : "";
+        if (thought.Length > 0) Console.Error.WriteLine();
         Console.Error.WriteLine(
-            $"[{output} tokens, finish: {response.FinishReason}, first text after {firstText?.TotalMilliseconds ?? 0:0} ms, " +
+            $"[{output} tokens{thought}, finish: {response.FinishReason}, first text after {firstText?.TotalMilliseconds ?? 0:0} ms, " +
             $"{output / Math.Max(total.TotalSeconds, 1e-9):0.0} tokens/s]");
         return response.Text;
     }

@@ -42,7 +42,7 @@ internal static class ExportCommand
             DefaultValueFactory = _ => ExportOptions.DefaultPrefillChunk,
         };
         var force = new Option<bool>("--force") { Description = "Replace the output folder if it exists." };
-        var command = new Command("export", "Convert a Hugging Face Qwen2/Qwen2.5 checkpoint (bf16/fp16/fp32 safetensors) into an ONNX model folder.")
+        var command = new Command("export", "Convert a Hugging Face Qwen2/Qwen2.5/Qwen3 checkpoint (bf16/fp16/fp32 safetensors) into an ONNX model folder.")
         {
             input, output, precision, target, blockSize, asymmetric, accuracyLevel, floatLmHead, maxLength, prefillChunk, force,
         };

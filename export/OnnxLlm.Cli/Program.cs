@@ -1,7 +1,7 @@
 using System.CommandLine;
 using OnnxLlm.Cli;
 
-var root = new RootCommand("onnxllm: export Hugging Face Qwen2 / Qwen2.5 checkpoints to ONNX and run them, with no Python.")
+var root = new RootCommand("onnxllm: export Hugging Face Qwen2 / Qwen2.5 / Qwen3 checkpoints to ONNX and run them, with no Python.")
 {
     ExportCommand.Create(),
     CheckCoreMLCommand.Create(),

@@ -10,7 +10,7 @@ internal static class PullCommand
 {
     public static Command CreatePull()
     {
-        var model = new Argument<string>("model") { Description = "Hugging Face model id, e.g. Qwen/Qwen2.5-0.5B-Instruct (optionally @revision)." };
+        var model = new Argument<string>("model") { Description = "Hugging Face model id, e.g. Qwen/Qwen2.5-0.5B-Instruct or Qwen/Qwen3-0.6B (optionally @revision)." };
         var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("Export precision"));
         var target = ExportChoiceOptions.Target("cpu (default) or coreml (static-shape graphs for Apple's Core ML).");
         var refresh = new Option<bool>("--refresh") { Description = "Ask the Hub where the revision points now, even if a copy is cached." };

@@ -52,6 +52,7 @@ internal sealed class ChatSession(IChatClient client, IAnsiConsole console, Chat
 
         console.Markup("[bold blue]assistant>[/] ");
         var stats = new AnswerStatistics();
+        var reasoning = new ReasoningStyle(console.Profile.Capabilities.Ansi);
         var updates = new List<ChatResponseUpdate>();
         using var answer = interrupt.BeginAnswer();
         try
@@ -59,14 +60,27 @@ internal sealed class ChatSession(IChatClient client, IAnsiConsole console, Chat
             await foreach (var update in client.GetStreamingResponseAsync(messages, options, answer.Token))
             {
                 updates.Add(update);
-                if (update.Text.Length == 0) continue;
-                stats.OnText();
-                // Raw text, not Spectre's Text: no markup parsing and no re-wrapping of the model's lines.
-                Console.Out.Write(update.Text);
+                foreach (var content in update.Contents)
+                {
+                    // A thinking model's reasoning is shown dimmed before its answer.
+                    var (text, isReasoning) = content switch
+                    {
+                        TextReasoningContent r => (r.Text, true),
+                        TextContent t => (t.Text, false),
+                        _ => ("", false),
+                    };
+                    if (text.Length == 0) continue;
+                    stats.OnText();
+                    reasoning.Switch(isReasoning);
+                    // Raw text, not Spectre's Text: no markup parsing and no re-wrapping of the model's lines.
+                    Console.Out.Write(text);
+                }
             }
+            reasoning.Switch(false);
         }
         catch (OperationCanceledException) when (answer.Token.IsCancellationRequested)
         {
+            reasoning.Switch(false);
             // The turn is dropped: a half answer in the history would steer the next one.
             console.WriteLine();
             console.MarkupLine("[yellow][[answer stopped]][/]");
@@ -83,7 +97,8 @@ internal sealed class ChatSession(IChatClient client, IAnsiConsole console, Chat
         _history.Add(new ChatMessage(ChatRole.User, userText));
         _history.AddRange(response.Messages);
         long tokens = response.Usage?.OutputTokenCount ?? 0;
+        string thought = response.Usage?.ReasoningTokenCount is long thinking and > 0 ? $" ({thinking} thinking)" : "";
         console.MarkupLineInterpolated(
-            $"[grey]{tokens} tokens · first token {stats.TimeToFirstToken?.TotalMilliseconds ?? 0:0} ms · {stats.TokensPerSecond(tokens):0.0} tokens/s · {response.FinishReason?.Value ?? "?"}[/]");
+            $"[grey]{tokens} tokens{thought} · first token {stats.TimeToFirstToken?.TotalMilliseconds ?? 0:0} ms · {stats.TokensPerSecond(tokens):0.0} tokens/s · {response.FinishReason?.Value ?? "?"}[/]");
     }
 }

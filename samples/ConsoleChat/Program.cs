@@ -6,7 +6,7 @@ using OnnxLlm.Runtime;
 using Spectre.Console;
 
 // A console chat over OnnxLlm's IChatClient: streaming answers, multi-turn history, /reset, /system, /exit,
-// Ctrl+C to stop an answer, and time-to-first-token and tokens/s after each answer.
+// Ctrl+C to stop an answer, time-to-first-token and tokens/s after each answer, and a thinking model's reasoning dimmed.
 var model = new Option<string>("--model", "-m") { Description = "Model folder made by `onnxllm export`, or a Hugging Face model id.", Required = true };
 var provider = new Option<ExecutionProvider>("--ep") { Description = "Execution provider: Cpu or CoreML (macOS).", DefaultValueFactory = _ => ExecutionProvider.Cpu };
 var units = new Option<CoreMLComputeUnits>("--coreml-units") { Description = "Core ML compute units: All, CpuOnly, CpuAndGpu, CpuAndNeuralEngine.", DefaultValueFactory = _ => CoreMLComputeUnits.All };
@@ -17,7 +17,8 @@ var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens pe
 var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (0 = greedy; default: the model's generation_config.json)." };
 var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
 var system = new Option<string?>("--system") { Description = "System prompt." };
-var root = new RootCommand("Chat with a Qwen model in-process (OnnxLlm).") { model, provider, units, strict, fallback, threads, maxTokens, temperature, seed, system };
+var noThink = new Option<bool>("--no-think") { Description = "Thinking models (Qwen3): answer directly, without a reasoning block." };
+var root = new RootCommand("Chat with a Qwen model in-process (OnnxLlm).") { model, provider, units, strict, fallback, threads, maxTokens, temperature, seed, system, noThink };
 root.SetAction(async (result, cancellationToken) =>
 {
     var options = new OnnxLlmOptions
@@ -27,6 +28,7 @@ root.SetAction(async (result, cancellationToken) =>
         AllowExecutionProviderFallback = result.GetValue(fallback),
         CoreML = new CoreMLOptions { ComputeUnits = result.GetValue(units), Strict = result.GetValue(strict) },
         IntraOpThreads = result.GetValue(threads),
+        EnableThinking = !result.GetValue(noThink),
     };
     OnnxLlmChatClient client;
     try

@@ -67,6 +67,7 @@ public static class RequestMapping
             StopSequences = Stops(request.Stop),
             AllowMultipleToolCalls = request.ParallelToolCalls,
             ResponseFormat = ResponseFormat(request.ResponseFormat),
+            Reasoning = Reasoning(request),
         };
         var toolMode = ToolMode(request.ToolChoice); // validated even without tools, so a typo is reported, not ignored
         if (request.Tools is { Count: > 0 } tools)
@@ -101,16 +102,47 @@ public static class RequestMapping
                 text.Append(t.GetString());
             else if (type is "refusal") continue; // an earlier assistant refusal carries no prompt text
             else
-                // The model is text-only (Qwen2 / Qwen2.5 LLMs): say so rather than silently drop images or audio.
+                // The model is text-only (Qwen2 / Qwen2.5 / Qwen3 LLMs): say so rather than silently drop images or audio.
                 throw OpenAiException.InvalidValue($"{partParam}.type",
                     $"Unsupported content part type '{type ?? "(missing)"}' in '{partParam}'; this model accepts text parts only.");
         }
         return text.ToString();
     }
 
+    /// <summary>
+    /// <c>reasoning_effort</c> (OpenAI) or <c>chat_template_kwargs.enable_thinking</c> (vLLM's Qwen3 switch) as M.E.AI's
+    /// reasoning option; the explicit effort wins. Neither: the server's default (OnnxLlm:EnableThinking).
+    /// </summary>
+    private static ReasoningOptions? Reasoning(ChatCompletionRequest request)
+    {
+        if (request.ReasoningEffort is { } effort)
+        {
+            return new ReasoningOptions
+            {
+                Effort = effort switch
+                {
+                    "none" => ReasoningEffort.None,
+                    "minimal" or "low" => ReasoningEffort.Low,
+                    "medium" => ReasoningEffort.Medium,
+                    "high" => ReasoningEffort.High,
+                    _ => throw OpenAiException.InvalidValue("reasoning_effort",
+                        $"Invalid value for 'reasoning_effort': '{effort}'. Supported values are 'none', 'minimal', 'low', 'medium' and 'high'."),
+                },
+            };
+        }
+        if (request.ChatTemplateKwargs is not { ValueKind: not JsonValueKind.Null } kwargs) return null;
+        if (kwargs.ValueKind != JsonValueKind.Object)
+            throw OpenAiException.InvalidValue("chat_template_kwargs", "'chat_template_kwargs' must be an object.");
+        if (!kwargs.TryGetProperty("enable_thinking", out var thinking) || thinking.ValueKind == JsonValueKind.Null) return null;
+        if (thinking.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            throw OpenAiException.InvalidValue("chat_template_kwargs.enable_thinking", "'chat_template_kwargs.enable_thinking' must be a boolean.");
+        return new ReasoningOptions { Effort = thinking.GetBoolean() ? ReasoningEffort.Medium : ReasoningEffort.None };
+    }
+
     private static ChatMessage Assistant(ChatMessageDto message, string? text, string at)
     {
         var contents = new List<AIContent>();
+        if (!string.IsNullOrEmpty(message.ReasoningContent)) contents.Add(new TextReasoningContent(message.ReasoningContent));
         if (!string.IsNullOrEmpty(text)) contents.Add(new TextContent(text));
         for (int j = 0; j < (message.ToolCalls?.Count ?? 0); j++)
         {

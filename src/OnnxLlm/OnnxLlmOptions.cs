@@ -56,7 +56,8 @@ public sealed class OnnxLlmOptions
     /// <summary>
     /// Tokens generated per response when <c>ChatOptions.MaxOutputTokens</c> is not set (default 1024, never the
     /// context length, so a model that never emits an end token cannot spin for minutes). Hitting it ends the
-    /// response with <c>ChatFinishReason.Length</c>.
+    /// response with <c>ChatFinishReason.Length</c>. Thinking tokens (Qwen3's <c>&lt;think&gt;</c> block) count
+    /// towards this cap and towards <c>MaxOutputTokens</c>: a long reasoning can use the whole budget.
     /// </summary>
     public int DefaultMaxOutputTokens { get; set; } = DefaultMaxOutputTokensValue;
 
@@ -79,6 +80,14 @@ public sealed class OnnxLlmOptions
     /// evicted first; 0 turns prefix reuse off).
     /// </summary>
     public long PrefixCacheBytes { get; set; } = Generation.GenerationEngineOptions.DefaultPrefixCacheBytes;
+
+    /// <summary>
+    /// Whether thinking models (Qwen3) think before answering when a request's <c>ChatOptions.Reasoning</c> sets no
+    /// effort (default true, as Qwen3's own template). False renders Qwen3's empty think block (<c>enable_thinking=false</c>)
+    /// so the model answers directly. Per request, <c>ChatOptions.Reasoning.Effort = ReasoningEffort.None</c> turns
+    /// thinking off and any other effort turns it on. Models without <c>&lt;think&gt;</c> tokens ignore it.
+    /// </summary>
+    public bool EnableThinking { get; set; } = true;
 
     /// <summary>
     /// Prompt tokens processed per prefill run (default 128). A longer prompt is prefilled a chunk at a time, each chunk

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Export.Quantization;
@@ -30,10 +31,15 @@ internal static class DecodeBenchmark
         if (!File.Exists(Path.Combine(checkpoint, "config.json")))
         {
             Console.Error.WriteLine($"   writing synthetic checkpoint to {checkpoint}");
-            await SyntheticCheckpointWriter.WriteAsync(Path.Combine(configDirectory, "config.json"), 1, checkpoint, new SyntheticCheckpointOptions { Overwrite = true });
+            string config = Path.Combine(configDirectory, "config.json");
+            await SyntheticCheckpointWriter.WriteAsync(config, 1, checkpoint, new SyntheticCheckpointOptions { Overwrite = true });
+            // Qwen3 shares Qwen2.5's vocab and merges; its tokenizer_config.json adds the think / tool_response tokens.
             foreach (var file in new[] { "vocab.json", "merges.txt" })
                 File.Copy(Path.Combine("tests/TestData/tokenizer/qwen2.5", file), Path.Combine(checkpoint, file), true);
-            File.Copy("tests/TestData/tokenizer/qwen2.5/instruct/tokenizer_config.json", Path.Combine(checkpoint, "tokenizer_config.json"), true);
+            string tokenizerConfig = Qwen2Config.Load(config).ModelType == Qwen2Config.Qwen3ModelType
+                ? "tests/TestData/tokenizer/qwen3/tokenizer_config.json"
+                : "tests/TestData/tokenizer/qwen2.5/instruct/tokenizer_config.json";
+            File.Copy(tokenizerConfig, Path.Combine(checkpoint, "tokenizer_config.json"), true);
         }
         double exportSeconds = 0;
         if (!File.Exists(Path.Combine(exported, "genai_config.json")))

@@ -3,10 +3,11 @@ using System.Reflection;
 using System.Text.Json;
 using OnnxLlm.Benchmarks;
 
-// Decode benchmark: synthetic Qwen2.5-shaped models (weights generated from config + seed), exported at each
+// Decode benchmark: synthetic Qwen2.5- or Qwen3-shaped models (weights generated from config + seed), exported at each
 // precision, timed on this machine. Each model × precision is measured in its own child process (so peak RSS is
 // that row's own), then printed side by side as Markdown with the reference figures and written as JSON.
-// Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...]
+// Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...] (tests/TestData/configs:
+//        qwen2.5-0.5b-instruct (default), qwen2.5-1.5b-instruct, qwen3-0.6b, qwen3-1.7b)
 //        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
 //        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]

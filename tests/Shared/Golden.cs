@@ -2,20 +2,34 @@ using System.Text.Json;
 
 namespace OnnxLlm.Testing;
 
-/// <summary>The qwen2-tiny goldens computed by transformers' Qwen2ForCausalLM (tests/TestData/qwen2-tiny/golden.json).</summary>
+/// <summary>
+/// Goldens computed by transformers' own model classes: qwen2-tiny (Qwen2ForCausalLM, <see cref="Instance"/>) and
+/// qwen3-tiny (Qwen3ForCausalLM, <see cref="Qwen3"/>), each tests/TestData/&lt;fixture&gt;/golden.json.
+/// </summary>
 internal sealed class Golden
 {
+    /// <summary>The fixture folder the goldens were read from.</summary>
+    public required string Dir { get; init; }
+
     public required ulong Seed { get; init; }
     public required IReadOnlyList<GoldenCase> Cases { get; init; }
     public required IReadOnlyDictionary<string, (long[] Shape, string Sha256)> Tensors { get; init; }
 
-    public static string Dir => Path.Combine(AppContext.BaseDirectory, "TestData", "qwen2-tiny");
+    private static readonly Lazy<Golden> s_instance = new(() => Load("qwen2-tiny"));
+    private static readonly Lazy<Golden> s_qwen3 = new(() => Load("qwen3-tiny"));
 
-    private static readonly Lazy<Golden> s_instance = new(Load);
+    /// <summary>qwen2-tiny (seed 22).</summary>
     public static Golden Instance => s_instance.Value;
 
-    private static Golden Load()
+    /// <summary>qwen3-tiny (seed 21, head_dim 32 ≠ hidden / heads).</summary>
+    public static Golden Qwen3 => s_qwen3.Value;
+
+    /// <summary>The fixture's config.json.</summary>
+    public string ConfigPath => Path.Combine(Dir, "config.json");
+
+    private static Golden Load(string fixture)
     {
+        string Dir = Path.Combine(AppContext.BaseDirectory, "TestData", fixture);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "golden.json")));
         var root = doc.RootElement;
         var cases = new List<GoldenCase>();
@@ -38,6 +52,7 @@ internal sealed class Golden
         }
         return new Golden
         {
+            Dir = Dir,
             Seed = root.GetProperty("seed").GetUInt64(),
             Cases = cases,
             Tensors = root.GetProperty("checkpoint").GetProperty("tensors").EnumerateObject().ToDictionary(

@@ -3,8 +3,9 @@ using OnnxLlm.Export.Checkpoints;
 namespace OnnxLlm.Testing;
 
 /// <summary>
-/// An independent, deliberately plain Qwen2 forward pass in float64 (no KV cache, no ONNX): embedding,
-/// then per layer RMSNorm → q/k/v (+bias) → half-split RoPE → causal grouped-query attention → o_proj →
+/// An independent, deliberately plain Qwen2 / Qwen3 forward pass in float64 (no KV cache, no ONNX): embedding,
+/// then per layer RMSNorm → q/k/v (+bias) → (Qwen3: RMSNorm of each q and k head) → half-split RoPE → causal
+/// grouped-query attention scaled by 1/√head_dim → o_proj →
 /// residual → RMSNorm → SiLU-gated MLP → residual; final RMSNorm and the (tied or untied) head.
 /// Tests check it against transformers' goldens, then use it as the oracle for configs without goldens.
 /// </summary>
@@ -35,9 +36,15 @@ internal sealed class ReferenceQwen2
             for (int t = 0; t < n; t++)
             {
                 var normed = RmsNorm(x[t], W(p + "input_layernorm.weight"));
-                q[t] = Linear(normed, p + "self_attn.q_proj.weight", p + "self_attn.q_proj.bias");
-                k[t] = Linear(normed, p + "self_attn.k_proj.weight", p + "self_attn.k_proj.bias");
-                v[t] = Linear(normed, p + "self_attn.v_proj.weight", p + "self_attn.v_proj.bias");
+                string? Bias(string proj) => _c.HasAttentionBias ? p + $"self_attn.{proj}.bias" : null;
+                q[t] = Linear(normed, p + "self_attn.q_proj.weight", Bias("q_proj"));
+                k[t] = Linear(normed, p + "self_attn.k_proj.weight", Bias("k_proj"));
+                v[t] = Linear(normed, p + "self_attn.v_proj.weight", Bias("v_proj"));
+                if (_c.HasQkNorm)
+                {
+                    for (int hh = 0; hh < heads; hh++) HeadNorm(q[t], hh * d, W(p + "self_attn.q_norm.weight"));
+                    for (int hh = 0; hh < kvHeads; hh++) HeadNorm(k[t], hh * d, W(p + "self_attn.k_norm.weight"));
+                }
                 for (int hh = 0; hh < heads; hh++) Rope(q[t], hh * d, t);
                 for (int hh = 0; hh < kvHeads; hh++) Rope(k[t], hh * d, t);
             }
@@ -81,6 +88,13 @@ internal sealed class ReferenceQwen2
         double ms = x.Sum(e => e * e) / x.Length;
         double inv = 1 / Math.Sqrt(ms + _c.RmsNormEps);
         return x.Select((e, i) => e * inv * weight[i]).ToArray();
+    }
+
+    /// <summary>RMSNorm of one head (head_dim values at <paramref name="offset"/>), in place.</summary>
+    private void HeadNorm(double[] vec, int offset, float[] weight)
+    {
+        var normed = RmsNorm(vec[offset..(offset + weight.Length)], weight);
+        normed.CopyTo(vec, offset);
     }
 
     private double[] Linear(double[] x, string weight, string? bias)

@@ -14,6 +14,9 @@ internal sealed class ScriptedGeneration(QwenTokenizer tokenizer, params string[
 
     public List<string> Prompts { get; } = [];
 
+    /// <summary>How each scripted response ends (Length: as if the output cap cut it there).</summary>
+    public GenerationFinishReason Finish { get; init; } = GenerationFinishReason.Stop;
+
     /// <summary>Every generated token, per response (for checks against a constraint).</summary>
     public List<IReadOnlyList<int>> Tokens { get; } = [];
 
@@ -32,6 +35,6 @@ internal sealed class ScriptedGeneration(QwenTokenizer tokenizer, params string[
             yield return new GenerationUpdate { TokenId = token, Text = detokenizer.Append(token), PromptTokens = request.PromptTokens.Count, GeneratedTokens = generated };
         }
         yield return new GenerationUpdate { TokenId = -1, Text = detokenizer.Flush(), PromptTokens = request.PromptTokens.Count, GeneratedTokens = generated };
-        yield return new GenerationUpdate { TokenId = -1, Text = "", FinishReason = GenerationFinishReason.Stop, PromptTokens = request.PromptTokens.Count, GeneratedTokens = generated };
+        yield return new GenerationUpdate { TokenId = -1, Text = "", FinishReason = Finish, PromptTokens = request.PromptTokens.Count, GeneratedTokens = generated };
     }
 }

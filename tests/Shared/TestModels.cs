@@ -35,12 +35,30 @@ internal static class TestModels
                 new SyntheticCheckpointOptions { MaxShardBytes = maxShardBytes, Overwrite = true });
             if (tokenizer is not null)
             {
+                // Qwen3 shares Qwen2.5's vocab and merges; only its tokenizer_config.json (4 more added tokens, the thinking template) differs.
                 File.Copy(TestData("tokenizer", "qwen2.5", "vocab.json"), Path.Combine(dir, "vocab.json"), true);
                 File.Copy(TestData("tokenizer", "qwen2.5", "merges.txt"), Path.Combine(dir, "merges.txt"), true);
-                File.Copy(TestData("tokenizer", "qwen2.5", tokenizer, "tokenizer_config.json"), Path.Combine(dir, "tokenizer_config.json"), true);
+                string tokenizerConfig = tokenizer == Qwen3Tokenizer
+                    ? TestData("tokenizer", "qwen3", "tokenizer_config.json")
+                    : TestData("tokenizer", "qwen2.5", tokenizer, "tokenizer_config.json");
+                File.Copy(tokenizerConfig, Path.Combine(dir, "tokenizer_config.json"), true);
             }
         });
     }
+
+    /// <summary>The <c>tokenizer</c> argument that gives a checkpoint Qwen3's tokenizer_config.json (tests/TestData/tokenizer/qwen3).</summary>
+    public const string Qwen3Tokenizer = "qwen3";
+
+    /// <summary>The qwen3-tiny fixture config (golden seed 21).</summary>
+    public static string Qwen3TinyConfig => TestData("qwen3-tiny", "config.json");
+
+    /// <summary>The golden qwen3-tiny model exported for the cpu target at <paramref name="precision"/>.</summary>
+    public static Task<string> Qwen3TinyAsync(ExportPrecision precision, QuantizationOptions? quantization = null) =>
+        ExportAsync(Qwen3TinyConfig, Golden.Qwen3.Seed, precision, Qwen3Tokenizer, maxLength: 4096, quantization: quantization);
+
+    /// <summary>The golden qwen3-tiny model exported for the coreml target, shaped as <see cref="TinyCoreMLAsync"/>.</summary>
+    public static Task<string> Qwen3TinyCoreMLAsync(ExportPrecision precision) =>
+        ExportAsync(Qwen3TinyConfig, Golden.Qwen3.Seed, precision, Qwen3Tokenizer, maxLength: 256, target: ExportTarget.CoreML, prefillChunk: TinyCoreMLChunk);
 
     /// <summary>An exported model folder of the checkpoint above (<paramref name="quantization"/> applies to int4 / int8).</summary>
     public static Task<string> ExportAsync(string configPath, ulong seed, ExportPrecision precision, string? tokenizer = "instruct",

@@ -4,7 +4,9 @@ using System.Text.Json.Serialization;
 namespace OnnxLlm.Export.Checkpoints;
 
 /// <summary>
-/// The architecture settings of a Hugging Face Qwen2 / Qwen2.5 checkpoint, read from its <c>config.json</c>.
+/// The architecture settings of a Hugging Face Qwen2 / Qwen2.5 or Qwen3 checkpoint, read from its <c>config.json</c>.
+/// Qwen3 is Qwen2 plus a per-head RMSNorm of queries and keys before the rotary embedding (<see cref="HasQkNorm"/>),
+/// without q/k/v biases by default (<see cref="HasAttentionBias"/>) and with an explicit <c>head_dim</c>.
 /// </summary>
 public sealed record Qwen2Config
 {
@@ -44,8 +46,35 @@ public sealed record Qwen2Config
     /// <summary>Activation of the MLP; Qwen2 uses "silu".</summary>
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "silu";
 
-    /// <summary>Architecture tag; "qwen2" for Qwen2 and Qwen2.5.</summary>
-    [JsonPropertyName("model_type")] public string ModelType { get; init; } = "qwen2";
+    /// <summary>The <c>model_type</c> of Qwen2 and Qwen2.5 checkpoints.</summary>
+    public const string Qwen2ModelType = "qwen2";
+
+    /// <summary>The <c>model_type</c> of Qwen3 checkpoints.</summary>
+    public const string Qwen3ModelType = "qwen3";
+
+    /// <summary>Architecture tag: <see cref="Qwen2ModelType"/> or <see cref="Qwen3ModelType"/>.</summary>
+    [JsonPropertyName("model_type")] public string ModelType { get; init; } = Qwen2ModelType;
+
+    /// <summary>
+    /// Whether q/k/v projections have biases as config.json states it (Qwen3's <c>attention_bias</c>); null when absent.
+    /// </summary>
+    [JsonPropertyName("attention_bias")] public bool? AttentionBiasRaw { get; init; }
+
+    /// <summary>
+    /// Whether q/k/v projections have biases: Qwen2 always has them (its modeling code ignores the key); Qwen3 follows
+    /// <c>attention_bias</c>, which defaults to false.
+    /// </summary>
+    [JsonIgnore] public bool HasAttentionBias => ModelType == Qwen2ModelType || AttentionBiasRaw == true;
+
+    /// <summary>Whether each layer normalizes every query and key head (RMSNorm over head_dim) before the rotary embedding: Qwen3.</summary>
+    [JsonIgnore] public bool HasQkNorm => ModelType == Qwen3ModelType;
+
+    /// <summary>
+    /// The attention window config.json names (null in the official Qwen2.5 / Qwen3 configs). It is ignored unless
+    /// <see cref="UseSlidingWindow"/> is true, which the exporter rejects: we follow the config's explicit switch as
+    /// Qwen3Config documents it, not transformers 4.51's mask, which windows whenever this field is non-null.
+    /// </summary>
+    [JsonPropertyName("sliding_window")] public int? SlidingWindow { get; init; }
 
     /// <summary>Beginning-of-sequence token id, when the config names one.</summary>
     [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; }
@@ -99,7 +128,7 @@ public sealed record Qwen2Config
         return config;
     }
 
-    /// <summary>Checks that the settings describe a Qwen2 model the exporter supports.</summary>
+    /// <summary>Checks that the settings describe a Qwen2 or Qwen3 model the exporter supports.</summary>
     /// <param name="source">The file the config came from, named in error messages.</param>
     /// <exception cref="InvalidDataException">A setting is missing, inconsistent or unsupported.</exception>
     public void Validate(string source = "config.json")
@@ -108,7 +137,8 @@ public sealed record Qwen2Config
         {
             if (!ok) throw new InvalidDataException($"{source}: {what}");
         }
-        Require(ModelType is "qwen2", $"model_type '{ModelType}' is not supported (expected 'qwen2').");
+        Require(ModelType is Qwen2ModelType or Qwen3ModelType,
+            $"model_type '{ModelType}' is not supported (expected '{Qwen2ModelType}' or '{Qwen3ModelType}').");
         Require(HiddenSize > 0, "hidden_size must be positive.");
         Require(IntermediateSize > 0, "intermediate_size must be positive.");
         Require(NumHiddenLayers > 0, "num_hidden_layers must be positive.");
@@ -122,7 +152,7 @@ public sealed record Qwen2Config
         Require(MaxPositionEmbeddings > 0, "max_position_embeddings must be positive.");
         Require(RopeTheta > 0, "rope_theta must be positive.");
         Require(HiddenAct == "silu", $"hidden_act '{HiddenAct}' is not supported (expected 'silu').");
-        Require(!UseSlidingWindow, "use_sliding_window=true is not supported.");
+        Require(!UseSlidingWindow, "use_sliding_window=true is not supported (sliding_window is ignored while it is false).");
         Require(RopeScaling is null || RopeScaling.Value.ValueKind == JsonValueKind.Null,
             "rope_scaling is not supported yet (export without it, or file an issue).");
     }

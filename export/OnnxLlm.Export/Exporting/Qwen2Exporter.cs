@@ -11,7 +11,7 @@ using OnnxLlm.Export.Qwen2;
 namespace OnnxLlm.Export.Exporting;
 
 /// <summary>
-/// Exports a Hugging Face Qwen2 / Qwen2.5 checkpoint folder to an ONNX model folder: <c>model.onnx</c>,
+/// Exports a Hugging Face Qwen2 / Qwen2.5 / Qwen3 checkpoint folder to an ONNX model folder: <c>model.onnx</c>,
 /// <c>model.onnx.data</c>, <c>genai_config.json</c> and the tokenizer files (cpu target), or, for the coreml
 /// target, <c>decoder_step.onnx</c> + <c>decoder_prefill.onnx</c> over one <c>model.onnx.data</c> and
 /// <c>onnxllm_contract.json</c>. The folder is assembled in a
@@ -39,7 +39,7 @@ public static class Qwen2Exporter
     /// <summary>Runs the export.</summary>
     /// <exception cref="DirectoryNotFoundException">The input folder does not exist.</exception>
     /// <exception cref="IOException">The output folder exists and <see cref="ExportOptions.Overwrite"/> is false.</exception>
-    /// <exception cref="InvalidDataException">The checkpoint is malformed or not a supported Qwen2 model.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is malformed or not a supported Qwen2 / Qwen3 model.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; nothing is left at the output path.</exception>
     public static Task<ExportReport> ExportAsync(ExportOptions options, IProgress<ExportProgress>? progress = null,
         CancellationToken cancellationToken = default)

@@ -12,7 +12,7 @@ namespace OnnxLlm.Export.Qwen2;
 /// partition (see shared/docs/onnxruntime-coreml-and-cpu.md):
 /// <list type="bullet">
 /// <item>RMSNorm is Mul → ReduceMean → Add → Sqrt → Div (computed in fp32, because x² of a large fp16
-/// activation overflows fp16).</item>
+/// activation overflows fp16); Qwen3's per-head q/k norms are the same over the head_dim axis.</item>
 /// <item>Rotary (Qwen's half-split pairing) is Split → Concat → Mul/Add with cos/sin rows Gathered from constant
 /// tables by the host's <c>position_ids</c>; the minus sign of rotate_half is folded into the sin table, so no
 /// Neg (unsupported) and no Mul(−1) is needed.</item>
@@ -171,6 +171,7 @@ internal sealed class Qwen2CoreMLGraph
         string Projection(string proj)
         {
             var product = Linear($"{prefix}/attn/{proj}", input, N.Layer(layer, $"self_attn.{proj}.weight"));
+            if (!_config.HasAttentionBias) return product;
             var b = Weight(N.Layer(layer, $"self_attn.{proj}.bias"), () => _weights.WriteAsIs(N.Layer(layer, $"self_attn.{proj}.bias"), N.Layer(layer, $"self_attn.{proj}.bias")));
             return _g.Op("Add", $"{prefix}/attn/{proj}/Add", [product, b]);
         }
@@ -180,9 +181,14 @@ internal sealed class Qwen2CoreMLGraph
             return _g.Op("Transpose", $"{name}/Transpose", [split], attributes: Attr.Ints("perm", 0, 2, 1, 3));
         }
 
-        var q = Rotary($"{prefix}/attn/q_rotary", Heads4D($"{prefix}/attn/q_heads", Projection("q_proj"), Heads), cos, sin, output: null);
-        var k = Rotary($"{prefix}/attn/k_rotary", Heads4D($"{prefix}/attn/k_heads", Projection("k_proj"), KvHeads), cos, sin,
-            output: DecoderIoNames.PresentKey(layer));
+        // Qwen3 normalizes every query and key head (over head_dim, the last axis here) before the rotary embedding.
+        string HeadNorm(string name, string heads, string suffix) =>
+            _config.HasQkNorm ? RmsNorm(name, heads, N.Layer(layer, suffix)) : heads;
+
+        var qHeads = HeadNorm($"{prefix}/attn/q_norm", Heads4D($"{prefix}/attn/q_heads", Projection("q_proj"), Heads), N.QNorm);
+        var kHeads = HeadNorm($"{prefix}/attn/k_norm", Heads4D($"{prefix}/attn/k_heads", Projection("k_proj"), KvHeads), N.KNorm);
+        var q = Rotary($"{prefix}/attn/q_rotary", qHeads, cos, sin, output: null);
+        var k = Rotary($"{prefix}/attn/k_rotary", kHeads, cos, sin, output: DecoderIoNames.PresentKey(layer));
         var vProjected = _g.Op("Reshape", $"{prefix}/attn/v_heads/Reshape", [Projection("v_proj"), _g.ConstantInt64($"{prefix}/attn/v_heads/shape", 1, _s, KvHeads, HeadDim)]);
         var v = _g.Node("Transpose", [vProjected], [DecoderIoNames.PresentValue(layer)], name: $"{prefix}/attn/v_heads/Transpose",
             attributes: Attr.Ints("perm", 0, 2, 1, 3))[0];

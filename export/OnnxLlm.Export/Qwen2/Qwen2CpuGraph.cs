@@ -9,8 +9,8 @@ namespace OnnxLlm.Export.Qwen2;
 /// Builds the <c>cpu</c>-target Qwen2 decoder the way ONNX Runtime GenAI's model builder does: fused
 /// GroupQueryAttention (rotary inside, KV cache [batch, kv_heads, max_len, head_dim] that past and present
 /// may share), SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization, MatMul on pre-transposed
-/// weights. One decoder layer reads, in order: RMSNorm → q/k/v projections (+bias) → GQA → o_proj →
-/// residual add + RMSNorm → SiLU-gated MLP → residual add.
+/// weights. One decoder layer reads, in order: RMSNorm → q/k/v projections (+bias) → (Qwen3: per-head q/k RMSNorm)
+/// → GQA → o_proj → residual add + RMSNorm → SiLU-gated MLP → residual add.
 /// </summary>
 internal sealed class Qwen2CpuGraph
 {
@@ -139,12 +139,19 @@ internal sealed class Qwen2CpuGraph
         string Projection(string proj)
         {
             var product = Linear($"{prefix}/attn/{proj}", input, N.Layer(layer, $"self_attn.{proj}.weight"));
+            if (!_config.HasAttentionBias) return product;
             var bias = _g.Initializer(_weights.WriteAsIs(N.Layer(layer, $"self_attn.{proj}.bias"), N.Layer(layer, $"self_attn.{proj}.bias")));
             return _g.Op("Add", $"{prefix}/attn/{proj}/Add", [product, bias]);
         }
         var q = Projection("q_proj");
         var k = Projection("k_proj");
         var v = Projection("v_proj");
+        if (_config.HasQkNorm)
+        {
+            // Qwen3 normalizes each head before the rotary embedding, which GQA applies inside: so the norm runs here.
+            q = HeadNorm($"{prefix}/attn/q_norm", q, N.Layer(layer, N.QNorm));
+            k = HeadNorm($"{prefix}/attn/k_norm", k, N.Layer(layer, N.KNorm));
+        }
         var outputs = _g.Node("GroupQueryAttention",
             [q, k, v, DecoderIoNames.PastKey(layer), DecoderIoNames.PastValue(layer), seqlensK, totalLength, cos, sin],
             [$"{prefix}/attn/GroupQueryAttention/output_0", DecoderIoNames.PresentKey(layer), DecoderIoNames.PresentValue(layer)],
@@ -152,6 +159,19 @@ internal sealed class Qwen2CpuGraph
             Attr.Int("num_heads", _config.NumAttentionHeads), Attr.Int("kv_num_heads", _config.NumKeyValueHeads),
             Attr.Int("do_rotary", 1), Attr.Int("rotary_interleaved", 0), Attr.Int("local_window_size", -1));
         return Linear($"{prefix}/attn/o_proj", outputs[0], N.Layer(layer, "self_attn.o_proj.weight"));
+    }
+
+    /// <summary>
+    /// RMSNorm of every head of a projection [batch, S, heads·head_dim] with one [head_dim] weight, as GenAI's builder
+    /// does it: Reshape to [batch, S, heads, head_dim] → SimplifiedLayerNormalization over the last axis → Reshape back.
+    /// </summary>
+    private string HeadNorm(string name, string projection, string weightName)
+    {
+        var perHead = _g.Op("Reshape", $"{name}/Reshape", [projection, _g.ConstantInt64($"{name}/heads_shape", 0, 0, -1, _config.HeadDim)]);
+        var normed = _g.Op("SimplifiedLayerNormalization", $"{name}/LayerNorm",
+            [perHead, _g.Initializer(_weights.WriteAsIs(weightName, weightName))],
+            attributes: [Attr.Int("axis", -1), Attr.Float("epsilon", (float)_config.RmsNormEps), Attr.Int("stash_type", 1)]);
+        return _g.Op("Reshape", $"{name}/Reshape_1", [normed, _g.ConstantInt64($"{name}/merged_shape", 0, 0, -1)]);
     }
 
     private string Mlp(int layer, string prefix, string input) => SwiGluMlp.Build(_g, layer, prefix, input, Linear);

@@ -1,8 +1,9 @@
 using OnnxLlm.Export.Checkpoints;
+using OnnxLlm.Export.Qwen2;
 
 namespace OnnxLlm.Export.Synthetic;
 
-/// <summary>The tensors of a Qwen2 checkpoint, as laid out by <c>shared/docs/synthetic-checkpoints.md</c>.</summary>
+/// <summary>The tensors of a Qwen2 or Qwen3 checkpoint, as laid out by <c>shared/docs/synthetic-checkpoints.md</c>.</summary>
 public static class SyntheticCheckpointLayout
 {
     /// <summary>
@@ -26,13 +27,19 @@ public static class SyntheticCheckpointLayout
         {
             string prefix = $"model.layers.{i}.";
             tensors.Add(new(prefix + "input_layernorm.weight", [hidden], SyntheticTensorKind.Norm));
-            tensors.Add(new(prefix + "self_attn.q_proj.weight", [qWidth, hidden], SyntheticTensorKind.Linear));
-            tensors.Add(new(prefix + "self_attn.q_proj.bias", [qWidth], SyntheticTensorKind.Bias));
-            tensors.Add(new(prefix + "self_attn.k_proj.weight", [kvWidth, hidden], SyntheticTensorKind.Linear));
-            tensors.Add(new(prefix + "self_attn.k_proj.bias", [kvWidth], SyntheticTensorKind.Bias));
-            tensors.Add(new(prefix + "self_attn.v_proj.weight", [kvWidth, hidden], SyntheticTensorKind.Linear));
-            tensors.Add(new(prefix + "self_attn.v_proj.bias", [kvWidth], SyntheticTensorKind.Bias));
+            foreach (var (proj, width) in new[] { ("q_proj", qWidth), ("k_proj", kvWidth), ("v_proj", kvWidth) })
+            {
+                tensors.Add(new(prefix + $"self_attn.{proj}.weight", [width, hidden], SyntheticTensorKind.Linear));
+                if (config.HasAttentionBias)
+                    tensors.Add(new(prefix + $"self_attn.{proj}.bias", [width], SyntheticTensorKind.Bias));
+            }
             tensors.Add(new(prefix + "self_attn.o_proj.weight", [hidden, qWidth], SyntheticTensorKind.ResidualProjection));
+            if (config.HasQkNorm)
+            {
+                // Qwen3Attention declares q_norm and k_norm after o_proj.
+                tensors.Add(new(prefix + Qwen2TensorNames.QNorm, [config.HeadDim], SyntheticTensorKind.Norm));
+                tensors.Add(new(prefix + Qwen2TensorNames.KNorm, [config.HeadDim], SyntheticTensorKind.Norm));
+            }
             tensors.Add(new(prefix + "post_attention_layernorm.weight", [hidden], SyntheticTensorKind.Norm));
             tensors.Add(new(prefix + "mlp.gate_proj.weight", [intermediate, hidden], SyntheticTensorKind.Linear));
             tensors.Add(new(prefix + "mlp.up_proj.weight", [intermediate, hidden], SyntheticTensorKind.Linear));

@@ -7,7 +7,7 @@ using OnnxLlm.Export.Safetensors;
 namespace OnnxLlm.Export.Synthetic;
 
 /// <summary>
-/// Writes a synthetic Qwen2 checkpoint folder (config, generation config, BF16 safetensors, optionally sharded)
+/// Writes a synthetic Qwen2 or Qwen3 checkpoint folder (config, generation config, BF16 safetensors, optionally sharded)
 /// fully determined by a <c>config.json</c> and a seed, as specified by <c>shared/docs/synthetic-checkpoints.md</c>.
 /// The output is bit-identical to every other implementation of that spec.
 /// </summary>
@@ -24,7 +24,7 @@ public static class SyntheticCheckpointWriter
     private static readonly Dictionary<string, string> HeaderMetadata = new() { ["format"] = "pt" };
 
     /// <summary>Writes the checkpoint folder for (<paramref name="configPath"/>, <paramref name="seed"/>).</summary>
-    /// <param name="configPath">The Qwen2 <c>config.json</c>; validated, then copied byte for byte.</param>
+    /// <param name="configPath">The Qwen2 / Qwen3 <c>config.json</c>; validated, then copied byte for byte.</param>
     /// <param name="seed">Generator seed (XORed into every tensor key).</param>
     /// <param name="outputDirectory">
     /// Folder to create. Everything is written to a temporary folder beside it and moved into place at the end, so a

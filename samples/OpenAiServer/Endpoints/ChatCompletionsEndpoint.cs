@@ -139,6 +139,7 @@ public static class ChatCompletionsEndpoint
         var response = await client.GetResponseAsync(messages, options, cancel);
         var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Select((c, i) => ToolCall(c, null)).ToList();
         string text = response.Text;
+        string reasoning = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text));
         var usage = Usage(response.Usage);
         string finish = FinishReason(response.FinishReason);
         Log(logger, false, usage, finish, QueueMilliseconds(response.AdditionalProperties), clock);
@@ -153,7 +154,12 @@ public static class ChatCompletionsEndpoint
                 {
                     Index = 0,
                     // OpenAI sends content null (not "") on a message that only calls tools.
-                    Message = new ResponseMessageDto { Content = calls.Count > 0 && text.Length == 0 ? null : text, ToolCalls = calls.Count > 0 ? calls : null },
+                    Message = new ResponseMessageDto
+                    {
+                        Content = calls.Count > 0 && text.Length == 0 ? null : text,
+                        ReasoningContent = reasoning.Length > 0 ? reasoning : null,
+                        ToolCalls = calls.Count > 0 ? calls : null,
+                    },
                     FinishReason = finish,
                 },
             ],
@@ -191,6 +197,9 @@ public static class ChatCompletionsEndpoint
                 {
                     case TextContent { Text.Length: > 0 } text:
                         await WriteChunkAsync(response, Chunk(new ChunkDelta { Content = text.Text }, null), cancel);
+                        break;
+                    case TextReasoningContent { Text.Length: > 0 } reasoning:
+                        await WriteChunkAsync(response, Chunk(new ChunkDelta { ReasoningContent = reasoning.Text }, null), cancel);
                         break;
                     case FunctionCallContent call:
                         // OnnxLlmChatClient yields each call whole, so it goes out in one delta (id, name and all arguments).
@@ -254,6 +263,9 @@ public static class ChatCompletionsEndpoint
         PromptTokens = (int)(usage?.InputTokenCount ?? 0),
         CompletionTokens = (int)(usage?.OutputTokenCount ?? 0),
         TotalTokens = (int)(usage?.TotalTokenCount ?? (usage?.InputTokenCount ?? 0) + (usage?.OutputTokenCount ?? 0)),
+        CompletionTokensDetails = usage?.ReasoningTokenCount is long reasoning and > 0
+            ? new CompletionTokensDetailsDto { ReasoningTokens = (int)reasoning }
+            : null,
     };
 
     private static string FinishReason(ChatFinishReason? reason) =>

@@ -28,6 +28,10 @@ public sealed class ChatCompletionRequest
     public JsonElement? ToolChoice { get; set; }
     public bool? ParallelToolCalls { get; set; }
     public JsonElement? ResponseFormat { get; set; }
+    /// <summary>"none" turns a thinking model's (Qwen3's) reasoning off; "minimal" / "low" / "medium" / "high" turn it on.</summary>
+    public string? ReasoningEffort { get; set; }
+    /// <summary>vLLM's and SGLang's extra template variables; this server reads <c>enable_thinking</c> (Qwen3) from it.</summary>
+    public JsonElement? ChatTemplateKwargs { get; set; }
 }
 
 /// <summary>One message of the conversation; <see cref="Content"/> is a string or an array of content parts.</summary>
@@ -38,6 +42,8 @@ public sealed class ChatMessageDto
     public string? Name { get; set; }
     public List<ToolCallDto>? ToolCalls { get; set; }
     public string? ToolCallId { get; set; }
+    /// <summary>An earlier answer's reasoning, as this server (and vLLM) return it; Qwen3's template decides whether it is resent.</summary>
+    public string? ReasoningContent { get; set; }
 }
 
 /// <summary>A tool call, in an assistant message of the request or in a response (with <see cref="Index"/> in stream deltas).</summary>

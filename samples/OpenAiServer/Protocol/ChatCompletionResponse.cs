@@ -30,6 +30,8 @@ public sealed class ResponseMessageDto
 {
     public string Role => "assistant";
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? Content { get; init; }
+    /// <summary>A thinking model's reasoning (Qwen3's think block), apart from the answer, as vLLM and DeepSeek return it.</summary>
+    public string? ReasoningContent { get; init; }
     public List<ToolCallDto>? ToolCalls { get; init; }
 }
 
@@ -53,11 +55,12 @@ public sealed class ChunkChoice
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? FinishReason { get; init; }
 }
 
-/// <summary>What a chunk adds to the message: the role (first chunk), a piece of text, or whole tool calls.</summary>
+/// <summary>What a chunk adds to the message: the role (first chunk), a piece of text or of reasoning, or whole tool calls.</summary>
 public sealed class ChunkDelta
 {
     public string? Role { get; init; }
     public string? Content { get; init; }
+    public string? ReasoningContent { get; init; }
     public List<ToolCallDto>? ToolCalls { get; init; }
 }
 
@@ -68,9 +71,16 @@ public sealed class UsageDto
     public int TotalTokens { get; init; }
     /// <summary>OpenAI's breakdown; <c>cached_tokens</c> are prompt tokens whose KV cache was reused from an earlier request.</summary>
     public PromptTokensDetailsDto? PromptTokensDetails { get; init; }
+    /// <summary>Present when the model thought: how many of the completion tokens were reasoning.</summary>
+    public CompletionTokensDetailsDto? CompletionTokensDetails { get; init; }
 }
 
 public sealed class PromptTokensDetailsDto
 {
     public int CachedTokens { get; init; }
+}
+
+public sealed class CompletionTokensDetailsDto
+{
+    public int ReasoningTokens { get; init; }
 }

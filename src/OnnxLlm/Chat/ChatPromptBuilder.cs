@@ -11,8 +11,13 @@ namespace OnnxLlm.Chat;
 /// </summary>
 internal static class ChatPromptBuilder
 {
+    /// <param name="messages">The conversation.</param>
+    /// <param name="options">Instructions and tools.</param>
+    /// <param name="bosToken">The template's <c>bos_token</c>.</param>
+    /// <param name="eosToken">The template's <c>eos_token</c>.</param>
+    /// <param name="enableThinking">Qwen3's <c>enable_thinking</c>; null leaves the variable undefined (models without thinking).</param>
     public static Dictionary<string, object?> BuildVariables(IEnumerable<ChatMessage> messages, ChatOptions? options,
-        string? bosToken, string? eosToken)
+        string? bosToken, string? eosToken, bool? enableThinking = null)
     {
         var list = new List<object?>();
         if (!string.IsNullOrEmpty(options?.Instructions))
@@ -23,7 +28,7 @@ internal static class ChatPromptBuilder
             AddMessage(list, message);
         }
         MergeLeadingSystemMessages(list);
-        return new Dictionary<string, object?>
+        var variables = new Dictionary<string, object?>
         {
             ["messages"] = list,
             ["tools"] = Tools(options),
@@ -31,12 +36,15 @@ internal static class ChatPromptBuilder
             ["bos_token"] = bosToken ?? "",
             ["eos_token"] = eosToken ?? "",
         };
+        if (enableThinking is bool thinking) variables[Reasoning.ThinkingSwitch.TemplateVariable] = thinking;
+        return variables;
     }
 
     private static void AddMessage(List<object?> list, ChatMessage message)
     {
         string role = message.Role.Value;
         var text = new StringBuilder();
+        var reasoning = new StringBuilder();
         var calls = new List<object?>();
         foreach (var content in message.Contents)
         {
@@ -44,6 +52,10 @@ internal static class ChatPromptBuilder
             {
                 case TextContent t:
                     text.Append(t.Text);
+                    break;
+                case TextReasoningContent r:
+                    // Qwen3's template reads reasoning_content and keeps it only where it still matters (tool rounds of the last query).
+                    reasoning.Append(r.Text);
                     break;
                 case FunctionCallContent call:
                     calls.Add(new Dictionary<string, object?>
@@ -63,14 +75,15 @@ internal static class ChatPromptBuilder
                     break;
                 case DataContent or UriContent:
                     throw new NotSupportedException(
-                        $"Message content of type {content.GetType().Name} ({(content as DataContent)?.MediaType ?? "uri"}) is not supported: Qwen2 models read text only.");
+                        $"Message content of type {content.GetType().Name} ({(content as DataContent)?.MediaType ?? "uri"}) is not supported: Qwen2 / Qwen3 models read text only.");
                 default:
-                    break; // reasoning, usage and other non-prompt content carry nothing the template renders
+                    break; // usage and other non-prompt content carry nothing the template renders
             }
         }
         if (text.Length == 0 && calls.Count == 0 && message.Contents.Any(c => c is FunctionResultContent))
             return;
         var entry = Message(role, text.ToString());
+        if (reasoning.Length > 0 && role == "assistant") entry["reasoning_content"] = reasoning.ToString();
         if (calls.Count > 0) entry["tool_calls"] = calls;
         list.Add(entry);
     }

@@ -41,9 +41,13 @@ public static class OnnxLlmServiceCollectionExtensions
     {
         // The container owns (and disposes) the model; clients built over it do not.
         services.AddSingleton(sp => OnnxLlmModel.Load(sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value, sp.GetService<ILoggerFactory>()));
-        return services.AddChatClient(sp => new OnnxLlmChatClient(
-            sp.GetRequiredService<OnnxLlmModel>(),
-            sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value.DefaultMaxOutputTokens,
-            sp.GetService<ILoggerFactory>()));
+        return services.AddChatClient(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value;
+            return new OnnxLlmChatClient(sp.GetRequiredService<OnnxLlmModel>(), options.DefaultMaxOutputTokens, sp.GetService<ILoggerFactory>())
+            {
+                EnableThinkingByDefault = options.EnableThinking,
+            };
+        });
     }
 }

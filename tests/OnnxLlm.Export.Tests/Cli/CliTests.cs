@@ -8,21 +8,29 @@ namespace OnnxLlm.Export.Tests.Cli;
 public sealed class CliTests
 {
     [TestMethod]
-    public async Task SynthExportScore_ReproduceTheGolden()
+    [DataRow("qwen2-tiny")]
+    [DataRow("qwen3-tiny")]
+    public async Task SynthExportScore_ReproduceTheGolden(string fixture)
     {
+        var goldens = fixture == "qwen3-tiny" ? Golden.Qwen3 : Golden.Instance;
         string work = Path.Combine(TestModels.Root, "cli-" + Guid.NewGuid().ToString("N"));
         string hf = Path.Combine(work, "hf"), onnx = Path.Combine(work, "onnx"), logitsFile = Path.Combine(work, "logits.bin");
 
-        var synth = await CliRunner.RunAsync("synth", "--config", TestModels.TinyConfig, "--seed", "22", "--output", hf);
+        var synth = await CliRunner.RunAsync("synth", "--config", goldens.ConfigPath, "--seed", goldens.Seed.ToString(), "--output", hf);
         Assert.AreEqual(0, synth.ExitCode, synth.StdErr);
         StringAssert.Contains(synth.StdOut, "model.safetensors");
+        using (var checkpoint = OnnxLlm.Export.Safetensors.SafetensorsCheckpoint.Open(hf))
+        {
+            foreach (var (name, (_, sha256)) in goldens.Tensors)
+                Assert.AreEqual(sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(checkpoint.GetBytes(name))), name);
+        }
 
         var export = await CliRunner.RunAsync("export", "--input", hf, "--output", onnx, "--precision", "fp32", "--max-length", "256");
         Assert.AreEqual(0, export.ExitCode, export.StdErr);
         StringAssert.Contains(export.StdOut, "model.onnx.data");
         StringAssert.Contains(export.StdOut, "genai_config.json");
 
-        var golden = Golden.Instance.Cases[1];
+        var golden = goldens.Cases[1];
         var score = await CliRunner.RunAsync("score", "--model", onnx, "--ids", string.Join(',', golden.InputIds),
             "--greedy", golden.Greedy.Length.ToString(), "--logits-out", logitsFile);
         Assert.AreEqual(0, score.ExitCode, score.StdErr);

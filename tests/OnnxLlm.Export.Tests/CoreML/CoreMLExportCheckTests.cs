@@ -9,7 +9,7 @@ namespace OnnxLlm.Export.Tests.CoreML;
 
 /// <summary>
 /// What the CoreML checker says about our exports: the coreml target is wholly Core ML (no rejected node, one
-/// partition per file, every shape static) at tiny, 0.5B and 1.5B shapes; the cpu target is not.
+/// partition per file, every shape static) at tiny, Qwen2.5 0.5B / 1.5B and Qwen3 0.6B / 1.7B shapes; the cpu target is not.
 /// </summary>
 [TestClass]
 public sealed class CoreMLExportCheckTests
@@ -19,11 +19,12 @@ public sealed class CoreMLExportCheckTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    [DataRow(ExportPrecision.Fp16)]
-    [DataRow(ExportPrecision.Fp32)]
-    public async Task TinyCoreMLExport_EveryNodeAccepted_OnePartitionPerFile(ExportPrecision precision)
+    [DataRow(ExportPrecision.Fp16, false)]
+    [DataRow(ExportPrecision.Fp32, false)]
+    [DataRow(ExportPrecision.Fp16, true)]
+    public async Task TinyCoreMLExport_EveryNodeAccepted_OnePartitionPerFile(ExportPrecision precision, bool qwen3)
     {
-        var reports = CoreMLChecker.CheckFolder(await TestModels.TinyCoreMLAsync(precision), Strict);
+        var reports = CoreMLChecker.CheckFolder(await (qwen3 ? TestModels.Qwen3TinyCoreMLAsync(precision) : TestModels.TinyCoreMLAsync(precision)), Strict);
         CollectionAssert.AreEquivalent(new[] { "decoder_prefill.onnx", "decoder_step.onnx" }, reports.Select(r => r.File).ToArray());
         foreach (var report in reports)
         {
@@ -37,6 +38,8 @@ public sealed class CoreMLExportCheckTests
     [DataRow("qwen2.5-0.5b-instruct", ExportPrecision.Fp16)]
     [DataRow("qwen2.5-1.5b-instruct", ExportPrecision.Fp16)]
     [DataRow("qwen2.5-1.5b-instruct", ExportPrecision.Fp32)]
+    [DataRow("qwen3-0.6b", ExportPrecision.Fp16)]
+    [DataRow("qwen3-1.7b", ExportPrecision.Fp16)]
     public void RealConfigGraphs_EveryNodeAccepted_OnePartitionPerFile(string configName, ExportPrecision precision)
     {
         var config = Qwen2Config.Load(TestModels.TestData("configs", configName, "config.json"));

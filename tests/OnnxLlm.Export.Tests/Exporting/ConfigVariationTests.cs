@@ -6,21 +6,27 @@ using OnnxLlm.Testing;
 namespace OnnxLlm.Export.Tests.Exporting;
 
 /// <summary>
-/// The exporter is written for any Qwen2 config, not for the fixture: other head counts (MHA, MQA),
-/// head sizes, rope_theta values, depths and untied heads export and match the float64 reference.
+/// The exporter is written for any Qwen2 / Qwen3 config, not for the fixtures: other head counts (MHA, MQA),
+/// head sizes, rope_theta values, depths, untied heads and Qwen3 with biases export and match the float64 reference.
 /// </summary>
 [TestClass]
 public sealed class ConfigVariationTests
 {
     [TestMethod]
-    [DataRow("mha-untied-hd32")]
-    [DataRow("mqa-hd64-theta1e4")]
-    [DataRow("gqa-hd128")]
-    public async Task Export_MatchesReferenceForwardPass_AndGreedyThroughKvCache(string configName)
+    [DataRow("mha-untied-hd32", ExportTarget.Cpu)]
+    [DataRow("mqa-hd64-theta1e4", ExportTarget.Cpu)]
+    [DataRow("gqa-hd128", ExportTarget.Cpu)]
+    // Qwen3 with what the fixture lacks: attention_bias true, MQA, untied head, head_dim 64 ≠ hidden / heads (32), and a
+    // sliding_window of 4 that use_sliding_window=false switches off (16 tokens would show any windowing).
+    [DataRow("qwen3-mqa-bias-untied-hd64", ExportTarget.Cpu)]
+    [DataRow("qwen3-mqa-bias-untied-hd64", ExportTarget.CoreML)]
+    public async Task Export_MatchesReferenceForwardPass_AndGreedyThroughKvCache(string configName, ExportTarget target)
     {
         string config = TestModels.TestData("configs", "synthetic", configName + ".json");
         const ulong seed = 7;
-        string folder = await TestModels.ExportAsync(config, seed, ExportPrecision.Fp32, tokenizer: null);
+        string folder = target == ExportTarget.CoreML
+            ? await TestModels.ExportAsync(config, seed, ExportPrecision.Fp32, tokenizer: null, maxLength: 64, target: ExportTarget.CoreML, prefillChunk: 8)
+            : await TestModels.ExportAsync(config, seed, ExportPrecision.Fp32, tokenizer: null);
         string checkpoint = await TestModels.CheckpointAsync(config, seed, tokenizer: null);
         using var weights = CheckpointWeights.Open(checkpoint);
         var reference = new ReferenceQwen2(Qwen2Config.Load(config), weights);

@@ -76,12 +76,15 @@ public sealed class GoldenExportTests
     }
 
     [TestMethod]
-    public async Task ReferenceForwardPass_MatchesTransformers_SoItCanServeAsOracle()
+    [DataRow(false)]
+    [DataRow(true)]
+    public async Task ReferenceForwardPass_MatchesTransformers_SoItCanServeAsOracle(bool qwen3)
     {
-        string checkpoint = await TestModels.CheckpointAsync(TestModels.TinyConfig, Golden.Instance.Seed, tokenizer: null);
+        var goldens = qwen3 ? Golden.Qwen3 : Golden.Instance;
+        string checkpoint = await TestModels.CheckpointAsync(goldens.ConfigPath, goldens.Seed, tokenizer: null);
         using var weights = CheckpointWeights.Open(checkpoint);
-        var reference = new ReferenceQwen2(Qwen2Config.Load(TestModels.TinyConfig), weights);
-        var golden = Golden.Instance.Cases[1];
+        var reference = new ReferenceQwen2(Qwen2Config.Load(goldens.ConfigPath), weights);
+        var golden = goldens.Cases[1];
         var logits = reference.LastLogits(golden.InputIds);
         double diff = ModelRunner.MaxAbsDiff(golden.LastLogits, logits);
         Assert.IsLessThanOrEqualTo(Fp32Tolerance, diff, $"reference vs golden: {diff}");

@@ -7,8 +7,4 @@ internal static class TestData
         System.IO.Path.Combine([AppContext.BaseDirectory, "TestData", .. parts]);
 
     public static string TinyConfig => Path("qwen2-tiny", "config.json");
-
-    public static string TinyGolden => Path("qwen2-tiny", "golden.json");
-
-    public static string TinyGenerationConfig => Path("qwen2-tiny", "generation_config.json");
 }

@@ -221,6 +221,41 @@ public sealed class HubPullTests
     }
 
     [TestMethod]
+    public async Task Cli_PullQwen3_ExportsAQwen3Folder_ThatChatsWithItsThinkingSwitch()
+    {
+        // A Qwen3-shaped repository (qwen3-tiny weights, Qwen3's tokenizer_config.json and generation_config.json) under Qwen3's own id.
+        const string qwen3 = "Qwen/Qwen3-0.6B";
+        string checkpoint = TestModels.CopyFolder(
+            await TestModels.CheckpointAsync(TestModels.Qwen3TinyConfig, Golden.Qwen3.Seed, TestModels.Qwen3Tokenizer), "qwen3-repo");
+        File.Copy(TestModels.TestData("configs", "qwen3-0.6b", "generation_config.json"), Path.Combine(checkpoint, "generation_config.json"), overwrite: true);
+        await using var hub = new FakeHub();
+        hub.AddRepository(qwen3, checkpoint, Commit);
+        await hub.StartAsync();
+        string cache = Path.Combine(TestModels.Root, "clicache-" + Guid.NewGuid().ToString("N"));
+
+        var pull = DotnetProcess.StartInfo("OnnxLlm.Cli.dll", "pull", qwen3, "--precision", "fp32");
+        pull.Environment["HF_ENDPOINT"] = hub.Endpoint.ToString();
+        pull.Environment["ONNXLLM_CACHE"] = cache;
+        var (exitCode, _, stderr) = await DotnetProcess.RunAsync(pull, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, exitCode, stderr);
+
+        string export = Path.Combine(cache, "exports", "Qwen--Qwen3-0.6B", Commit, "fp32-cpu");
+        using (var genai = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(export, "genai_config.json"))))
+        {
+            var model = genai.RootElement.GetProperty("model");
+            Assert.AreEqual("qwen3", model.GetProperty("type").GetString());
+            Assert.AreEqual(0.6, genai.RootElement.GetProperty("search").GetProperty("temperature").GetDouble(), 1e-9, "Qwen3's sampling defaults travel");
+        }
+
+        using var client = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = export, IntraOpThreads = 1 });
+        var off = new ChatOptions { MaxOutputTokens = 3, Seed = 1, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None } };
+        string prompt = client.Model.Tokenizer.Decode(client.BuildRequest([new ChatMessage(ChatRole.User, "hi")], off).PromptTokens);
+        StringAssert.EndsWith(prompt, "<|im_start|>assistant\n<think>\n\n</think>\n\n");
+        var response = await client.GetResponseAsync("hi", off);
+        Assert.AreEqual(3, (int)response.Usage!.OutputTokenCount!);
+    }
+
+    [TestMethod]
     public async Task UnreachableHub_FailsWithTheEndpointAndWhatToDo()
     {
         var options = Options(hub: null); // nothing listens at its endpoint

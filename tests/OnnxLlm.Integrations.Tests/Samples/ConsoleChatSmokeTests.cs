@@ -58,6 +58,27 @@ public sealed partial class ConsoleChatSmokeTests
         Assert.IsEmpty(StatsLine().Matches(chat.StdOut[..chat.StdOut.IndexOf("[answer stopped]", StringComparison.Ordinal)]), "the stopped answer reports no statistics");
     }
 
+    [TestMethod]
+    public async Task Qwen3_NoThink_AnswersLikeTheClientWithThinkingOff()
+    {
+        string model = await TestModels.Qwen3TinyAsync(ExportPrecision.Fp32);
+        await using var chat = SampleRun.Start("ConsoleChat.dll", "--model", model, "--temperature", "0", "--max-tokens", "6", "--threads", "1", "--no-think");
+        await chat.WriteLineAsync("你好");
+        await chat.WriteLineAsync("/exit");
+        Assert.AreEqual(0, await chat.WaitForExitAsync(TimeSpan.FromMinutes(2)), chat.StdErr);
+
+        using var direct = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = model, IntraOpThreads = 1 });
+        var off = new ChatOptions { Temperature = 0, MaxOutputTokens = 6, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None } };
+        var expected = await direct.GetResponseAsync([new ChatMessage(ChatRole.User, "你好")], off);
+        var on = await direct.GetResponseAsync([new ChatMessage(ChatRole.User, "你好")], new ChatOptions { Temperature = 0, MaxOutputTokens = 6 });
+        int emptyThinkBlock = direct.Model.Tokenizer.Encode("<think>\n\n</think>\n\n").Count;
+        Assert.AreEqual(on.Usage!.InputTokenCount + emptyThinkBlock, expected.Usage!.InputTokenCount, "thinking off adds the empty think block to the prompt");
+
+        Assert.AreNotEqual(on.Text, expected.Text, "the two prompts lead this model to different answers, so the check below tells them apart");
+        string output = chat.StdOut;
+        CollectionAssert.AreEqual(new[] { expected.Text }, AnswerLine().Matches(output).Select(m => m.Groups[1].Value).ToArray(), output);
+    }
+
     [GeneratedRegex(@"assistant> (.*?)\r?\n", RegexOptions.Singleline)]
     private static partial Regex AnswerLine();
 

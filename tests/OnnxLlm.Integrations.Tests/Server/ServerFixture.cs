@@ -40,10 +40,20 @@ internal sealed class ServerFixture : IAsyncDisposable
     public LogSink Logs { get; }
     public string ModelId => _app.Services.GetRequiredService<OnnxLlmModel>().ModelId;
 
+    /// <summary>The served chat client, for tests that script the model's text (<see cref="OnnxLlm.Chat.OnnxLlmChatClient.GenerateOverride"/>).</summary>
+    public OnnxLlm.Chat.OnnxLlmChatClient ChatClient =>
+        (OnnxLlm.Chat.OnnxLlmChatClient)_app.Services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>().GetService(typeof(OnnxLlm.Chat.OnnxLlmChatClient))!;
+
     /// <param name="extraArguments">More command-line settings, e.g. <c>--OnnxLlm:MaxConcurrentGenerations 1</c>.</param>
-    public static async Task<ServerFixture> StartAsync(params string[] extraArguments)
+    public static Task<ServerFixture> StartAsync(params string[] extraArguments) => StartCoreAsync(null, extraArguments);
+
+    /// <summary>Serves <paramref name="modelDirectory"/> instead of the qwen2-tiny export.</summary>
+    public static Task<ServerFixture> StartWithModelAsync(string modelDirectory, params string[] extraArguments) =>
+        StartCoreAsync(modelDirectory, extraArguments);
+
+    private static async Task<ServerFixture> StartCoreAsync(string? modelDirectory, string[] extraArguments)
     {
-        string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
+        string model = modelDirectory ?? await TestModels.TinyAsync(ExportPrecision.Fp32);
         var logs = new LogSink();
         var app = ServerApp.Build(
         [

@@ -29,6 +29,22 @@ public sealed class ReadmeSnippetTests
     }
 
     [TestMethod]
+    public async Task Qwen3Thinking_SwitchAndReasoningContent_CompileAndRun()
+    {
+        string modelPath = await TestModels.Qwen3TinyAsync(ExportPrecision.Fp32);
+        var output = new StringWriter();
+        using IChatClient client = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = modelPath, DefaultMaxOutputTokens = 8 });
+        // README "Qwen3 and thinking" (Console.Write → output.Write):
+        var direct = new ChatOptions { Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None } }; // no thinking
+        await foreach (var update in client.GetStreamingResponseAsync("Why is the sky blue?", direct))
+            output.Write(update.Text);
+        await foreach (var update in client.GetStreamingResponseAsync("Why is the sky blue?"))
+            foreach (var content in update.Contents)
+                output.Write(content is TextReasoningContent thought ? $"[{thought.Text}]" : (content as TextContent)?.Text);
+        Assert.IsGreaterThan(0, output.ToString().Length);
+    }
+
+    [TestMethod]
     public async Task DependencyInjection_ChainsMiddleware()
     {
         string modelPath = await TestModels.TinyAsync(ExportPrecision.Fp32);
