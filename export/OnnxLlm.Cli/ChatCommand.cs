@@ -16,7 +16,8 @@ internal static class ChatCommand
         var threads = new Option<int?>("--threads") { Description = "ONNX Runtime intra-op threads." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
         var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("When --model is a Hub id, the precision it is exported at"));
-        var command = new Command("chat", "Chat with an exported model, streaming each answer.") { model, prompt, maxTokens, threads, seed, precision };
+        var backend = BackendOption.Create();
+        var command = new Command("chat", "Chat with an exported model, streaming each answer.") { model, prompt, maxTokens, threads, seed, precision, backend };
         command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
             using var client = new OnnxLlmChatClient(new OnnxLlmOptions
@@ -24,6 +25,7 @@ internal static class ChatCommand
                 ModelPath = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken,
                     ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
+                Backend = result.GetValue(backend),
             });
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };
             if (result.GetValue(prompt) is { } single)

@@ -1,3 +1,4 @@
+using OnnxLlm.Backends;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Hub;
 using OnnxLlm.Runtime;
@@ -82,4 +83,21 @@ public sealed class OnnxLlmOptions
 
     /// <summary>Prompt tokens processed per prefill step (bounds the memory of the prompt's logits).</summary>
     public int PrefillChunkSize { get; set; } = 128;
+
+    /// <summary>
+    /// Which runtime generates tokens: <see cref="InferenceBackend.Auto"/> (default) picks OnnxLlm's own loop for
+    /// folders it runs and ONNX Runtime GenAI otherwise; <see cref="InferenceBackend.OnnxLlm"/> or
+    /// <see cref="InferenceBackend.GenAI"/> force one. Either way the chat client, template, tool calls and stop rules are the same.
+    /// </summary>
+    public InferenceBackend Backend { get; set; } = InferenceBackend.Auto;
+
+    /// <summary>
+    /// The ONNX Runtime GenAI execution provider (GenAI's names: <c>cuda</c>, <c>dml</c>, <c>coreml</c>, <c>NvTensorRtRtx</c>,
+    /// <c>OpenVINO</c>, <c>QNN</c>, <c>WebGPU</c>...); null or <c>cpu</c> runs on the CPU. A non-CPU provider needs GenAI's
+    /// matching native package (e.g. Microsoft.ML.OnnxRuntimeGenAI.Cuda) and makes <see cref="InferenceBackend.Auto"/> choose GenAI.
+    /// </summary>
+    public string? GenAiProvider { get; set; }
+
+    /// <summary>Options of <see cref="GenAiProvider"/>, passed as they stand (e.g. <c>device_id</c> = <c>0</c> for cuda).</summary>
+    public Dictionary<string, string> GenAiProviderOptions { get; set; } = new(StringComparer.Ordinal);
 }

@@ -87,7 +87,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         var toolCalls = ResponseConstraints.ParsesToolCalls(options) ? new ToolCallStreamParser() : null;
         bool singleCall = options?.AllowMultipleToolCalls == false;
         int calls = 0;
-        var generate = GenerateOverride ?? _model.Engine.GenerateAsync;
+        var generate = GenerateOverride ?? _model.Generator.GenerateAsync;
 
         await foreach (var update in generate(request, cancellationToken).ConfigureAwait(false))
         {
@@ -173,7 +173,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         var variables = ChatPromptBuilder.BuildVariables(messages, options, null, _model.Tokenizer.EosToken);
         string prompt = template.Render(variables);
         var tokens = _model.Tokenizer.Encode(prompt);
-        int context = _model.Engine.ContextLength;
+        int context = _model.Generator.ContextLength;
         int maxNew;
         if (options?.MaxOutputTokens is int requested)
         {
@@ -205,7 +205,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         if (serviceKey is not null) return null;
         if (serviceType == typeof(ChatClientMetadata)) return _metadata;
         if (serviceType == typeof(OnnxLlmModel)) return _model;
-        if (serviceType == typeof(GenerationEngine)) return _model.Engine;
+        if (serviceType == typeof(GenerationEngine)) return _model.Generator as GenerationEngine;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
