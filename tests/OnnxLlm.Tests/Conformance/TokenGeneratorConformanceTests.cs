@@ -208,7 +208,7 @@ public sealed class TokenGeneratorConformanceTests
     [DynamicData(nameof(Backends))]
     public async Task ConcurrentRequests_EachEqualItsSoloRun(InferenceBackend backend)
     {
-        using var model = await BackendModels.LoadNewAsync(backend, o => o.MaxConcurrentGenerations = 2);
+        using var model = await BackendModels.LoadNewAsync(backend, o => { o.MaxConcurrentGenerations = 2; o.GenAiMaxConcurrentGenerations = 2; });
         var requests = Enumerable.Range(0, 6).Select(i => new GenerationRequest
         {
             PromptTokens = Golden.Instance.Cases[i % 3].InputIds,
@@ -219,5 +219,44 @@ public sealed class TokenGeneratorConformanceTests
         foreach (var r in requests) solo.Add((await RunAsync(model.Generator, r)).Tokens);
         var together = await Task.WhenAll(requests.Select(r => RunAsync(model.Generator, r)));
         for (int i = 0; i < requests.Length; i++) CollectionAssert.AreEqual(solo[i], together[i].Tokens, $"request {i}");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Backends))]
+    public async Task FullQueue_RefusesAtOnce_AndCancellingAWaiterFreesItsPlace(InferenceBackend backend)
+    {
+        using var model = await BackendModels.LoadNewAsync(backend, o => { o.MaxConcurrentGenerations = 1; o.GenAiMaxConcurrentGenerations = 1; o.MaxQueuedGenerations = 1; });
+        var prompt = Golden.Instance.Cases[1].InputIds;
+        using var stopRunning = new CancellationTokenSource();
+        await using var running = model.Generator.GenerateAsync(new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4000, Sampling = Greedy }, stopRunning.Token)
+            .GetAsyncEnumerator();
+        Assert.IsTrue(await running.MoveNextAsync(), "the first request runs");
+        using var stopWaiting = new CancellationTokenSource();
+        var waiting = RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4, Sampling = Greedy }, stopWaiting.Token);
+        await Task.Delay(200);
+        Assert.IsFalse(waiting.IsCompleted, "the second request waits for the first");
+        await Assert.ThrowsExactlyAsync<GenerationQueueFullException>(() =>
+            RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4, Sampling = Greedy }));
+        stopWaiting.Cancel();
+        await Assert.ThrowsAsync<OperationCanceledException>(() => waiting);
+        stopRunning.Cancel();
+        await Assert.ThrowsAsync<OperationCanceledException>(async () => { while (await running.MoveNextAsync()) { } });
+        var after = await RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 16, Sampling = Greedy });
+        CollectionAssert.AreEqual(Golden.Instance.Cases[1].Greedy, after.Tokens);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Backends))]
+    public async Task DisposedModel_FailsRunningAndNewRequests_WithObjectDisposed(InferenceBackend backend)
+    {
+        var model = await BackendModels.LoadNewAsync(backend);
+        var prompt = Golden.Instance.Cases[1].InputIds;
+        var running = model.Generator.GenerateAsync(new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4000, Sampling = Greedy }).GetAsyncEnumerator();
+        Assert.IsTrue(await running.MoveNextAsync());
+        model.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => { while (await running.MoveNextAsync()) { } });
+        await running.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4, Sampling = Greedy }));
     }
 }

@@ -16,8 +16,9 @@ namespace OnnxLlm.Backends.GenAi;
 /// our tokenizer's ids, and text, stop sequences, constraints and the update contract are ours (as in
 /// <see cref="GenerationEngine"/>). Each request gets its own <see cref="Generator"/> (a generator is not thread-safe
 /// and holds one sequence's cache) on a dedicated thread, so no pool thread ever blocks on the model; up to
-/// <see cref="OnnxLlmOptions.MaxConcurrentGenerations"/> generators run at once (a GenAI model is shared by its
-/// generators; each decodes on its own, there is no batching across them), the rest wait in a bounded queue.
+/// <see cref="OnnxLlmOptions.GenAiMaxConcurrentGenerations"/> generators run at once (default 1: a GenAI model is shared
+/// by its generators but each decodes on its own, with no batching across them, so on a CPU concurrent generators only
+/// compete for the cores), the rest wait in a queue of <see cref="OnnxLlmOptions.MaxQueuedGenerations"/>.
 /// </summary>
 internal sealed class GenAiGenerator : ITokenGenerator
 {
@@ -58,6 +59,8 @@ internal sealed class GenAiGenerator : ITokenGenerator
     /// <exception cref="InvalidDataException">GenAI could not load the folder (its message is included).</exception>
     public static GenAiGenerator Load(string directory, GenAiConfig genAiConfig, QwenTokenizer tokenizer, OnnxLlmOptions options, ILogger logger)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.GenAiMaxConcurrentGenerations, 1, "OnnxLlmOptions.GenAiMaxConcurrentGenerations");
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxQueuedGenerations, "OnnxLlmOptions.MaxQueuedGenerations");
         string provider = string.IsNullOrWhiteSpace(options.GenAiProvider) ? "cpu" : options.GenAiProvider.Trim();
         bool cpu = string.Equals(provider, "cpu", StringComparison.OrdinalIgnoreCase);
         if (cpu && options.GenAiProviderOptions.Count > 0)
@@ -79,7 +82,7 @@ internal sealed class GenAiGenerator : ITokenGenerator
             var model = new Model(config);
             logger.LogInformation("ONNX Runtime GenAI loaded {Directory} ({Type}) on {Provider}.", directory, model.GetModelType(), provider);
             return new GenAiGenerator(config, model, genAiConfig, tokenizer,
-                Math.Max(1, options.MaxConcurrentGenerations), Math.Max(0, options.MaxQueuedGenerations)) { Provider = provider };
+                options.GenAiMaxConcurrentGenerations, options.MaxQueuedGenerations) { Provider = provider };
         }
         catch (OnnxRuntimeGenAIException ex)
         {
