@@ -40,6 +40,9 @@ internal sealed class ServerFixture : IAsyncDisposable
     public LogSink Logs { get; }
     public string ModelId => _app.Services.GetRequiredService<OnnxLlmModel>().ModelId;
 
+    /// <summary>The server's services (e.g. the loaded <see cref="OnnxLlmModel"/>).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <param name="extraArguments">More command-line settings, e.g. <c>--OnnxLlm:MaxConcurrentGenerations 1</c>.</param>
     public static async Task<ServerFixture> StartAsync(params string[] extraArguments)
     {

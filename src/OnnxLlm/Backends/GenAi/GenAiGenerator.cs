@@ -57,6 +57,7 @@ internal sealed class GenAiGenerator : ITokenGenerator
     /// <summary>Loads <paramref name="directory"/> with GenAI on the provider <paramref name="options"/> name.</summary>
     /// <exception cref="ArgumentException">Provider options are set without a provider.</exception>
     /// <exception cref="InvalidDataException">GenAI could not load the folder (its message is included).</exception>
+    /// <exception cref="PlatformNotSupportedException">GenAI's native package has no build for this platform.</exception>
     public static GenAiGenerator Load(string directory, GenAiConfig genAiConfig, QwenTokenizer tokenizer, OnnxLlmOptions options, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.GenAiMaxConcurrentGenerations, 1, "OnnxLlmOptions.GenAiMaxConcurrentGenerations");
@@ -66,7 +67,22 @@ internal sealed class GenAiGenerator : ITokenGenerator
         if (cpu && options.GenAiProviderOptions.Count > 0)
             throw new ArgumentException("OnnxLlmOptions.GenAiProviderOptions are set, but GenAiProvider names no provider: GenAI's CPU provider " +
                                         "takes no options (use IntraOpThreads for its threads).", nameof(options));
-        var config = new Config(directory);
+        Config config;
+        try
+        {
+            config = new Config(directory);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            throw new PlatformNotSupportedException(
+                $"ONNX Runtime GenAI's native library could not be loaded on {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} " +
+                "(Microsoft.ML.OnnxRuntimeGenAI 0.20.0 ships win-x64, win-arm64, linux-x64, linux-arm64, osx-arm64, android and ios); " +
+                $"use OnnxLlmOptions.Backend = OnnxLlm. ({ex.Message})", ex);
+        }
+        catch (OnnxRuntimeGenAIException ex)
+        {
+            throw new InvalidDataException($"{directory}: ONNX Runtime GenAI could not read the folder's genai_config.json: {ex.Message}", ex);
+        }
         try
         {
             // The folder's own provider list (a GenAI-builder folder may name cuda or dml) gives way to the option:
