@@ -259,4 +259,20 @@ public sealed class TokenGeneratorConformanceTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() =>
             RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 4, Sampling = Greedy }));
     }
+
+    [TestMethod]
+    [DynamicData(nameof(Backends))]
+    public async Task NextTurn_ReusesTheEarlierTurnsKvCache(InferenceBackend backend)
+    {
+        var model = await BackendModels.LoadNewAsync(backend);
+        using var _ = model;
+        var prompt = Golden.Instance.Cases[2].InputIds;
+        var turn1 = await RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 8, Sampling = Greedy });
+        int[] next = [.. prompt, .. turn1.Tokens, 9707, 11];
+        var turn2 = await RunAsync(model.Generator, new GenerationRequest { PromptTokens = next, MaxNewTokens = 8, Sampling = Greedy });
+        if (backend == InferenceBackend.GenAI)
+            Assert.Inconclusive("The GenAI backend keeps no KV cache between requests (one fresh GenAI generator per request), " +
+                                $"so the next turn prefills all {next.Length} prompt tokens; reported CachedPromptTokens = {turn2.Final.CachedPromptTokens}.");
+        Assert.AreEqual(prompt.Length + turn1.Tokens.Count - 1, turn2.Final.CachedPromptTokens);
+    }
 }
