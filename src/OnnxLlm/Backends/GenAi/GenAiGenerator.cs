@@ -95,6 +95,8 @@ internal sealed class GenAiGenerator : ITokenGenerator
             }
             if (options.IntraOpThreads is int threads and > 0)
                 config.Overlay(JsonSerializer.Serialize(new { model = new { decoder = new { session_options = new { intra_op_num_threads = threads } } } }));
+            if (options.AllowSpinning is not null)
+                logger.LogWarning("OnnxLlmOptions.AllowSpinning applies to the OnnxLlm backend; GenAI 0.20 keeps ONNX Runtime's default spinning.");
             var model = new Model(config);
             logger.LogInformation("ONNX Runtime GenAI loaded {Directory} ({Type}) on {Provider}.", directory, model.GetModelType(), provider);
             return new GenAiGenerator(config, model, genAiConfig, tokenizer,
