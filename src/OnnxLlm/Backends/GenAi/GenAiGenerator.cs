@@ -133,10 +133,26 @@ internal sealed class GenAiGenerator : ITokenGenerator
         Task finished;
         try
         {
-            await _slots.WaitAsync(stop.Token).ConfigureAwait(false);
+            try
+            {
+                await _slots.WaitAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ObjectDisposedException(nameof(GenAiGenerator), "The model was disposed while the request waited.");
+            }
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             finished = done.Task;
-            lock (_running) _running.Add(finished);
+            lock (_running)
+            {
+                // Registered under the lock Dispose takes, so Dispose either waits for this generation or it never starts.
+                if (_disposed)
+                {
+                    _slots.Release();
+                    throw new ObjectDisposedException(nameof(GenAiGenerator));
+                }
+                _running.Add(finished);
+            }
             var queueTime = Stopwatch.GetElapsedTime(started);
             // A dedicated thread: GenerateNextToken blocks for a whole model run, which must not hold a pool thread.
             var thread = new Thread(() =>
@@ -266,15 +282,17 @@ internal sealed class GenAiGenerator : ITokenGenerator
     /// <summary>Stops running generations (they end with <see cref="ObjectDisposedException"/>), waits for their threads and frees the model.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        _shutdown.Cancel();
         Task[] running;
-        lock (_running) running = [.. _running];
+        lock (_running)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            running = [.. _running];
+        }
+        _shutdown.Cancel();
         Task.WaitAll(running); // each ends within one token
         _model.Dispose();
         _config.Dispose();
-        _shutdown.Dispose();
-        _slots.Dispose();
+        // _shutdown and _slots stay undisposed: late waiters may still touch them, and neither holds a native resource here.
     }
 }
