@@ -30,6 +30,18 @@ public sealed class ScoreBackendCliTests
     }
 
     [TestMethod]
+    [DataRow("onnxllm")]
+    [DataRow("genai")]
+    public async Task Chat_OnEachBackend_StreamsAnAnswerToTheTokenLimit(string backend)
+    {
+        string onnx = await TestModels.TinyAsync(ExportPrecision.Fp32);
+        var chat = await CliRunner.RunAsync("chat", "--model", onnx, "--prompt", "What is ONNX?", "--max-tokens", "6", "--threads", "1",
+            "--seed", "1", "--backend", backend);
+        Assert.AreEqual(0, chat.ExitCode, chat.StdErr);
+        StringAssert.Contains(chat.StdErr + chat.StdOut, "6 tokens, finish: length");
+    }
+
+    [TestMethod]
     public async Task UnknownBackend_FailsNamingTheChoices()
     {
         string onnx = await TestModels.TinyAsync(ExportPrecision.Fp32);
