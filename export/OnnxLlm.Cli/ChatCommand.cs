@@ -17,9 +17,10 @@ internal static class ChatCommand
         var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
         var precision = ExportChoiceOptions.Precision(ModelArgument.PrecisionDescription("When --model is a Hub id, the precision it is exported at"));
         var noThink = new Option<bool>("--no-think") { Description = "Thinking models (Qwen3): answer directly, without a reasoning block." };
+        var backend = BackendOption.Create();
         var command = new Command("chat", "Chat with an exported model, streaming each answer (a thinking model's reasoning goes to stderr).")
         {
-            model, prompt, maxTokens, threads, seed, precision, noThink,
+            model, prompt, maxTokens, threads, seed, precision, noThink, backend,
         };
         command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
@@ -29,6 +30,7 @@ internal static class ChatCommand
                     ExportChoiceOptions.ParsePrecision(result.GetRequiredValue(precision))),
                 IntraOpThreads = result.GetValue(threads),
                 EnableThinking = !result.GetValue(noThink),
+                Backend = result.GetValue(backend),
             }, StderrWarnings.Factory);
             var options = new ChatOptions { MaxOutputTokens = result.GetValue(maxTokens), Seed = result.GetValue(seed) };
             if (result.GetValue(prompt) is { } single)

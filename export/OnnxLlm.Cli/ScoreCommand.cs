@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.Backends;
+using OnnxLlm.Backends.GenAi;
 using OnnxLlm.Inference;
 using OnnxLlm.Runtime;
 
@@ -20,17 +22,40 @@ internal static class ScoreCommand
         var logitsOut = new Option<FileInfo?>("--logits-out") { Description = "Write the last position's logits here as raw little-endian float32." };
         var greedy = new Option<int>("--greedy") { Description = "Greedy tokens to decode after the prompt (no EOS stop).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads (0 = ONNX Runtime's default).", DefaultValueFactory = _ => 0 };
+        var backend = BackendOption.Create();
         var command = new Command("score", "Run token ids through an exported model; print {\"argmax\": …, \"greedy\": […]} as JSON.")
         {
-            model, ids, logitsOut, greedy, threads,
+            model, ids, logitsOut, greedy, threads, backend,
         };
         command.SetAction(async (result, cancellationToken) => await CliErrors.RunAsync(async () =>
         {
             var prompt = ParseIds(result.GetRequiredValue(ids));
             int steps = result.GetValue(greedy);
             if (steps < 0) throw new ArgumentException("--greedy must be zero or positive.");
+            string folder = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken);
+            var chosen = result.GetValue(backend);
+            DecoderModel? decoder = null;
             using var sessionOptions = new SessionOptions { IntraOpNumThreads = result.GetValue(threads) };
-            using var decoder = DecoderModel.Load(await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken), sessionOptions);
+            if (chosen != InferenceBackend.GenAI)
+            {
+                try
+                {
+                    decoder = DecoderModel.Load(folder, sessionOptions);
+                }
+                catch (InvalidDataException ex) when (chosen == InferenceBackend.Auto && BackendSelector.GenAiMayRun(folder))
+                {
+                    Console.Error.WriteLine($"OnnxLlm's loop cannot run {folder} ({ex.Message}); scoring on ONNX Runtime GenAI.");
+                }
+            }
+            if (decoder is null)
+            {
+                var (lastLogits, tokens) = GenAiScorer.Score(folder, prompt, steps, result.GetValue(threads));
+                if (result.GetValue(logitsOut) is { } genAiFile)
+                    File.WriteAllBytes(genAiFile.FullName, MemoryMarshal.AsBytes(lastLogits.AsSpan()).ToArray());
+                Console.WriteLine(JsonSerializer.Serialize(new { argmax = ArgMax(lastLogits), greedy = tokens }));
+                return 0;
+            }
+            using var loaded = decoder;
             if (Fp16CpuNotice.ForLoadedModel(decoder, RuntimeInformation.ProcessArchitecture, runsOnCpuProvider: true) is { } notice)
                 Console.Error.WriteLine("Note: " + notice);
             using var state = decoder.CreateState(Math.Min(decoder.Config.ContextLength, prompt.Length + steps + 1));

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OnnxLlm.Backends;
+using OnnxLlm.Backends.GenAi;
 using OnnxLlm.Generation;
 using OnnxLlm.Hub;
 using OnnxLlm.Inference;
@@ -16,32 +18,43 @@ namespace OnnxLlm;
 /// </summary>
 public sealed class OnnxLlmModel : IDisposable
 {
-    private readonly DecoderModel _decoder;
+    private readonly DecoderModel? _decoder;
+    private readonly GenerationEngine? _engine;
 
-    private OnnxLlmModel(string modelId, DecoderModel decoder, QwenTokenizer tokenizer, ChatTemplate? template,
-        GenerationDefaults defaults, IReadOnlyCollection<int> stopTokenIds, bool isBaseModel, GenerationEngine engine)
+    private OnnxLlmModel(string modelId, string directory, GenAiConfig config, DecoderModel? decoder, QwenTokenizer tokenizer,
+        ChatTemplate? template, GenerationDefaults defaults, IReadOnlyCollection<int> stopTokenIds, bool isBaseModel, ITokenGenerator generator)
     {
         ModelId = modelId;
+        Directory = directory;
+        Config = config;
         _decoder = decoder;
         Tokenizer = tokenizer;
         ChatTemplate = template;
         Defaults = defaults;
         StopTokenIds = stopTokenIds;
         IsBaseModel = isBaseModel;
-        Engine = engine;
+        Generator = generator;
+        _engine = generator as GenerationEngine;
+        Backend = _engine is null ? InferenceBackend.GenAI : InferenceBackend.OnnxLlm;
     }
 
     /// <summary>The model id reported in responses.</summary>
     public string ModelId { get; }
 
     /// <summary>The model folder.</summary>
-    public string Directory => _decoder.Directory;
+    public string Directory { get; }
 
     /// <summary>The folder's genai_config.json.</summary>
-    public GenAiConfig Config => _decoder.Config;
+    public GenAiConfig Config { get; }
 
-    /// <summary>The loaded decoder (its static-kv-v1 contract, if any, tells which state type runs it).</summary>
-    internal DecoderModel Decoder => _decoder;
+    /// <summary>The loaded decoder (its static-kv-v1 contract, if any, tells which state type runs it); OnnxLlm backend only.</summary>
+    internal DecoderModel Decoder => _decoder ?? throw BackendIsGenAi(nameof(Decoder));
+
+    /// <summary>The backend that runs this model (<see cref="InferenceBackend.Auto"/> resolved at load).</summary>
+    public InferenceBackend Backend { get; }
+
+    /// <summary>The active backend's generator: <see cref="Engine"/> or the GenAI one.</summary>
+    internal ITokenGenerator Generator { get; }
 
     /// <summary>The tokenizer.</summary>
     public QwenTokenizer Tokenizer { get; }
@@ -61,8 +74,13 @@ public sealed class OnnxLlmModel : IDisposable
     /// </summary>
     public bool IsBaseModel { get; }
 
-    /// <summary>The generation engine.</summary>
-    public GenerationEngine Engine { get; }
+    /// <summary>The generation engine of the OnnxLlm backend.</summary>
+    /// <exception cref="InvalidOperationException">The model runs on the GenAI backend (<see cref="Backend"/>).</exception>
+    public GenerationEngine Engine => _engine ?? throw BackendIsGenAi(nameof(Engine));
+
+    private InvalidOperationException BackendIsGenAi(string member) => new(
+        $"{ModelId} runs on the ONNX Runtime GenAI backend; OnnxLlmModel.{member} belongs to the OnnxLlm backend " +
+        "(set OnnxLlmOptions.Backend = OnnxLlm to use it).");
 
     /// <summary>
     /// Loads the model named by <see cref="OnnxLlmOptions.ModelPath"/>: a folder, or a Hugging Face model id that is
@@ -120,7 +138,71 @@ public sealed class OnnxLlmModel : IDisposable
         var tokenizer = QwenTokenizer.FromDirectory(directory);
         var defaults = GenerationDefaults.Load(Path.Combine(directory, "generation_config.json"));
         var template = tokenizer.ChatTemplate is { } source ? ChatTemplate.Parse(source) : null;
+        string modelId = options.ModelId ?? hubId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
 
+        DecoderModel? decoder = null;
+        ITokenGenerator generator;
+        GenAiConfig config;
+        var backend = BackendSelector.Choose(options, directory);
+        if (backend == InferenceBackend.OnnxLlm)
+        {
+            try
+            {
+                decoder = LoadDecoder(options, directory, logger);
+            }
+            catch (InvalidDataException ex) when (options.Backend == InferenceBackend.Auto && BackendSelector.GenAiMayRun(directory))
+            {
+                // Auto: a folder our loop cannot run (e.g. a GenAI-builder graph with inputs we do not feed) goes to GenAI.
+                logger.LogInformation("{Directory}: OnnxLlm's loop cannot run this folder ({Reason}); using ONNX Runtime GenAI.", directory, ex.Message);
+                backend = InferenceBackend.GenAI;
+            }
+        }
+        if (decoder is not null)
+        {
+            config = decoder.Config;
+        }
+        else
+        {
+            config = GenAiConfig.Load(Path.Combine(directory, "genai_config.json"));
+        }
+        try
+        {
+            var stopIds = new HashSet<int>(config.EosTokenIds);
+            stopIds.UnionWith(defaults.EosTokenIds);
+            if (tokenizer.EosToken is { } eos && tokenizer.TokenToId(eos) is int eosId) stopIds.Add(eosId);
+            int? endOfTurn = EndOfTurnToken(tokenizer);
+            if (endOfTurn is int turn) stopIds.Add(turn);
+            bool isBase = endOfTurn is int t && tokenizer.EosToken is { } e && tokenizer.TokenToId(e) != t;
+
+            if (decoder is not null)
+            {
+                generator = new GenerationEngine(decoder, tokenizer, new GenerationEngineOptions
+                {
+                    MaxParallelSequences = options.MaxConcurrentGenerations,
+                    MaxQueuedRequests = options.MaxQueuedGenerations,
+                    PrefixCacheBytes = options.PrefixCacheBytes,
+                    PrefillChunkSize = options.PrefillChunkSize,
+                }, logger);
+                logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
+                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.ContextLength, decoder.KvElementType, options.ExecutionProvider);
+            }
+            else
+            {
+                generator = GenAiGenerator.Load(directory, config, tokenizer, options, logger);
+                logger.LogInformation("Loaded model {ModelId} from {Directory} on ONNX Runtime GenAI: {Layers} layers, vocabulary {Vocab}, context {Context}.",
+                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.ContextLength);
+            }
+            return new OnnxLlmModel(modelId, directory, config, decoder, tokenizer, template, defaults, stopIds, isBase, generator);
+        }
+        catch
+        {
+            decoder?.Dispose();
+            throw;
+        }
+    }
+
+    private static DecoderModel LoadDecoder(OnnxLlmOptions options, string directory, ILogger logger)
+    {
         using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
         var decoder = DecoderModel.Load(directory, sessionOptions);
         // Core ML exists only on Macs; elsewhere a CoreML request runs on the CPU provider.
@@ -130,33 +212,7 @@ public sealed class OnnxLlmModel : IDisposable
         if (options.ExecutionProvider == ExecutionProvider.CoreML && decoder.StaticContract is null && OperatingSystem.IsMacOS())
             logger.LogWarning("{Directory} was not exported for Core ML (its graph uses contrib ops and dynamic shapes, which the CoreML " +
                               "execution provider leaves to the CPU); export it with `onnxllm export --target coreml`.", directory);
-        try
-        {
-            var stopIds = new HashSet<int>(decoder.Config.EosTokenIds);
-            stopIds.UnionWith(defaults.EosTokenIds);
-            if (tokenizer.EosToken is { } eos && tokenizer.TokenToId(eos) is int eosId) stopIds.Add(eosId);
-            int? endOfTurn = EndOfTurnToken(tokenizer);
-            if (endOfTurn is int turn) stopIds.Add(turn);
-            bool isBase = endOfTurn is int t && tokenizer.EosToken is { } e && tokenizer.TokenToId(e) != t;
-
-            string modelId = options.ModelId ?? hubId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
-            var engine = new GenerationEngine(decoder, tokenizer, new GenerationEngineOptions
-            {
-                MaxParallelSequences = options.MaxConcurrentGenerations,
-                MaxQueuedRequests = options.MaxQueuedGenerations,
-                PrefixCacheBytes = options.PrefixCacheBytes,
-                PrefillChunkSize = options.PrefillChunkSize,
-            }, logger);
-            logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
-                modelId, directory, decoder.Config.NumHiddenLayers, decoder.Config.VocabSize, decoder.Config.ContextLength,
-                decoder.KvElementType, options.ExecutionProvider);
-            return new OnnxLlmModel(modelId, decoder, tokenizer, template, defaults, stopIds, isBase, engine);
-        }
-        catch
-        {
-            decoder.Dispose();
-            throw;
-        }
+        return decoder;
     }
 
     /// <summary>Qwen's ChatML closes every turn with &lt;|im_end|&gt;; a model emitting it has finished its answer.</summary>
@@ -165,7 +221,7 @@ public sealed class OnnxLlmModel : IDisposable
     /// <summary>Frees the native session and KV caches.</summary>
     public void Dispose()
     {
-        Engine.Dispose();
-        _decoder.Dispose();
+        Generator.Dispose();
+        _decoder?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using OnnxLlm.Backends;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Hub;
 using OnnxLlm.Runtime;
@@ -97,4 +98,29 @@ public sealed class OnnxLlmOptions
 
     /// <summary>The process architecture the load-time checks assume (null: the real one); lets tests play x64 or arm64.</summary>
     internal System.Runtime.InteropServices.Architecture? ProcessArchitecture { get; set; }
+
+    /// <summary>
+    /// Which runtime generates tokens: <see cref="InferenceBackend.Auto"/> (default) picks OnnxLlm's own loop for
+    /// folders it runs and ONNX Runtime GenAI otherwise; <see cref="InferenceBackend.OnnxLlm"/> or
+    /// <see cref="InferenceBackend.GenAI"/> force one. Either way the chat client, template, tool calls and stop rules are the same.
+    /// </summary>
+    public InferenceBackend Backend { get; set; } = InferenceBackend.Auto;
+
+    /// <summary>
+    /// The ONNX Runtime GenAI execution provider (GenAI's names: <c>cuda</c>, <c>dml</c>, <c>coreml</c>, <c>NvTensorRtRtx</c>,
+    /// <c>OpenVINO</c>, <c>QNN</c>, <c>WebGPU</c>...); null or <c>cpu</c> runs on the CPU. A non-CPU provider needs GenAI's
+    /// matching native package (e.g. Microsoft.ML.OnnxRuntimeGenAI.Cuda) and makes <see cref="InferenceBackend.Auto"/> choose GenAI.
+    /// </summary>
+    public string? GenAiProvider { get; set; }
+
+    /// <summary>
+    /// GenAI generators run at once on the GenAI backend (default 1: requests are served one after another, the rest wait
+    /// in the <see cref="MaxQueuedGenerations"/> queue). GenAI does not batch separate generators, so on a CPU they only
+    /// compete for the same cores: on a 2-core machine four concurrent generators gave no more total throughput than
+    /// one at a time (between equal and 30% less, over runs). Raise it for a GPU provider, or to interleave streams at some cost in throughput.
+    /// </summary>
+    public int GenAiMaxConcurrentGenerations { get; set; } = 1;
+
+    /// <summary>Options of <see cref="GenAiProvider"/>, passed as they stand (e.g. <c>device_id</c> = <c>0</c> for cuda).</summary>
+    public Dictionary<string, string> GenAiProviderOptions { get; set; } = new(StringComparer.Ordinal);
 }

@@ -104,7 +104,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         var toolCalls = ResponseConstraints.ParsesToolCalls(options) ? new ToolCallStreamParser() : null;
         bool singleCall = options?.AllowMultipleToolCalls == false;
         int calls = 0;
-        var generate = GenerateOverride ?? _model.Engine.GenerateAsync;
+        var generate = GenerateOverride ?? _model.Generator.GenerateAsync;
 
         // Thinking models: text is split at <think>/</think> first; only the answer goes on to the tool-call parser.
         var reasoning = _thinking is null ? null : new ReasoningStreamSplitter(startsInReasoning);
@@ -242,7 +242,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         string prompt = template.Render(variables);
         bool startsInReasoning = _thinking is not null && ThinkingTokens.PromptOpensReasoning(prompt);
         var tokens = _model.Tokenizer.Encode(prompt);
-        int context = _model.Engine.ContextLength;
+        int context = _model.Generator.ContextLength;
         int maxNew;
         if (options?.MaxOutputTokens is int requested)
         {
@@ -279,7 +279,7 @@ public sealed class OnnxLlmChatClient : IChatClient
         if (serviceKey is not null) return null;
         if (serviceType == typeof(ChatClientMetadata)) return _metadata;
         if (serviceType == typeof(OnnxLlmModel)) return _model;
-        if (serviceType == typeof(GenerationEngine)) return _model.Engine;
+        if (serviceType == typeof(GenerationEngine)) return _model.Generator as GenerationEngine;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 

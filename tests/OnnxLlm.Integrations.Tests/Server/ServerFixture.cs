@@ -44,6 +44,9 @@ internal sealed class ServerFixture : IAsyncDisposable
     public OnnxLlm.Chat.OnnxLlmChatClient ChatClient =>
         (OnnxLlm.Chat.OnnxLlmChatClient)_app.Services.GetRequiredService<Microsoft.Extensions.AI.IChatClient>().GetService(typeof(OnnxLlm.Chat.OnnxLlmChatClient))!;
 
+    /// <summary>The server's services (e.g. the loaded <see cref="OnnxLlmModel"/>).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <param name="extraArguments">More command-line settings, e.g. <c>--OnnxLlm:MaxConcurrentGenerations 1</c>.</param>
     public static Task<ServerFixture> StartAsync(params string[] extraArguments) => StartCoreAsync(null, extraArguments);
 
