@@ -60,8 +60,9 @@ internal static class ServerServingBenchmark
                 var clock = Stopwatch.StartNew();
                 var runs = await Task.WhenAll(Enumerable.Range(0, streams).Select(async _ =>
                 {
-                    var (first, _, tokens) = await server.StreamAsync([("user", Words(settings.PromptTokens))], settings.DecodeTokens, clock);
-                    return new StreamTiming(first, clock.Elapsed.TotalMilliseconds, tokens);
+                    var times = new List<double>();
+                    var (first, _, tokens) = await server.StreamAsync([("user", Words(settings.PromptTokens))], settings.DecodeTokens, clock, times);
+                    return new StreamTiming(first, clock.Elapsed.TotalMilliseconds, tokens, [.. times]);
                 }));
                 Console.WriteLine(StreamTiming.Row(runs, ref single));
             }
@@ -86,7 +87,7 @@ internal static class ServerServingBenchmark
     {
         /// <summary>Streams one completion; returns the time to its first content delta, its text and its completion tokens.</summary>
         public async Task<(double FirstMs, string Text, int Tokens)> StreamAsync(IReadOnlyList<(string Role, string Content)> messages, int maxTokens,
-            Stopwatch? clock = null)
+            Stopwatch? clock = null, List<double>? contentTimes = null)
         {
             var body = JsonSerializer.Serialize(new
             {
@@ -116,6 +117,7 @@ internal static class ServerServingBenchmark
                     if (choice.GetProperty("delta").TryGetProperty("content", out var content) && content.GetString() is { Length: > 0 } piece)
                     {
                         if (double.IsNaN(first)) first = clock.Elapsed.TotalMilliseconds;
+                        contentTimes?.Add(clock.Elapsed.TotalMilliseconds); // one content delta per token, as the server flushes them
                         text.Append(piece);
                     }
                 }

@@ -124,14 +124,10 @@ internal static class ServingBenchmark
 
     private static async Task<StreamTiming> TimedAsync(GenerationEngine engine, int[] prompt, int tokens, Stopwatch clock)
     {
-        double first = 0;
-        int count = 0;
+        var times = new List<double>(tokens);
         await foreach (var update in engine.GenerateAsync(Request(prompt, tokens)))
-        {
-            if (update.TokenId < 0) continue;
-            if (count++ == 0) first = clock.Elapsed.TotalMilliseconds;
-        }
-        return new StreamTiming(first, clock.Elapsed.TotalMilliseconds, count);
+            if (update.TokenId >= 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        return new StreamTiming(times[0], clock.Elapsed.TotalMilliseconds, times.Count, [.. times]);
     }
 
     private static async Task DrainAsync(GenerationEngine engine, int[] prompt, CancellationToken cancellationToken)

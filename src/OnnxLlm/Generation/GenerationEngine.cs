@@ -56,7 +56,7 @@ public sealed class GenerationEngine : ITokenGenerator
     /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary.</exception>
     /// <exception cref="ContextLengthExceededException">Prompt + MaxNewTokens exceeds the context length.</exception>
     /// <exception cref="GenerationQueueFullException">Every sequence slot is busy and the queue is full.</exception>
-    /// <exception cref="InvalidLogitsException">The model produced NaN or infinite logits (names the step).</exception>
+    /// <exception cref="Sampling.InvalidLogitsException">The model produced NaN or infinite logits (names the step).</exception>
     /// <exception cref="OperationCanceledException">Cancelled (queued or running); the engine stays usable.</exception>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
