@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using OnnxLlm.Generation.Sampling;
-using OnnxLlm.Generation.Stopping;
 using OnnxLlm.Tokenization;
 
 namespace OnnxLlm.Generation.Scheduling;
 
 /// <summary>
-/// One request inside the scheduler: its prompt, its own sampler, constraint, detokenizer and stop rules, the
-/// channel its caller reads updates from, and where it stands (waiting, prefilling, decoding). Everything but
+/// One request inside the scheduler: its prompt, its own sampler and constraint, the <see cref="TokenStreamWriter"/>
+/// (detokenizer, stop rules) feeding the channel its caller reads, and where it stands (waiting, prefilling, decoding). Everything but
 /// <see cref="Abandon"/> runs on the scheduler's thread, so nothing here is shared between sequences.
 /// </summary>
 internal sealed class ScheduledSequence : IDisposable
@@ -24,11 +23,8 @@ internal sealed class ScheduledSequence : IDisposable
     private readonly QwenTokenizer _tokenizer;
     private readonly long _submitted = Stopwatch.GetTimestamp();
     private TokenSampler? _sampler;
-    private StreamingDetokenizer? _detokenizer;
-    private StopSequenceMatcher? _stops;
-    private TimeSpan? _firstToken;
+    private TokenStreamWriter? _stream;
     private TimeSpan _queueTime;
-    private int _generated;
     private GenerationFinishReason _finish = GenerationFinishReason.Length;
 
     public ScheduledSequence(GenerationRequest request, int vocabSize, int textVocabularySize, QwenTokenizer tokenizer,
@@ -94,8 +90,7 @@ internal sealed class ScheduledSequence : IDisposable
         PrefilledTokens = reused;
         ReusedTokens = reused;
         _sampler = new TokenSampler(Request.Sampling, _vocabSize, Prompt);
-        _detokenizer = new StreamingDetokenizer(_tokenizer, skipSpecialTokens: true);
-        _stops = Request.StopSequences.Count > 0 ? new StopSequenceMatcher(Request.StopSequences) : null;
+        _stream = new TokenStreamWriter(_updates.Writer, Request, _tokenizer, _submitted) { QueueTime = _queueTime, CachedPromptTokens = reused };
     }
 
     /// <summary>The caller stopped reading (or cancelled): the scheduler drops the sequence at its next step.</summary>
@@ -110,7 +105,6 @@ internal sealed class ScheduledSequence : IDisposable
     {
         IsDecoding = true;
         var sampler = _sampler ?? throw new InvalidOperationException("The sequence was not admitted.");
-        var detokenizer = _detokenizer!;
         // (The sampler checks the row for NaN / +inf / all −inf and names the step.)
         // Qwen pads its embedding table beyond the tokenizer's vocabulary; those rows are not tokens.
         if (_textVocabularySize < logits.Length) logits[_textVocabularySize..].Fill(float.NegativeInfinity);
@@ -118,12 +112,11 @@ internal sealed class ScheduledSequence : IDisposable
         int token = sampler.Sample(logits);
         sampler.Accept(token);
         Request.Constraint?.Accept(token);
-        _generated++;
-        _firstToken ??= Age;
-        if (Request.StopTokenIds.Contains(token)) return Finish(GenerationFinishReason.Stop);
-        if (Emit(token, detokenizer.Append(token))) return Finish(GenerationFinishReason.Stop);
-        if (Request.Constraint?.IsComplete == true) return Finish(GenerationFinishReason.Stop);
-        if (_generated >= Request.MaxNewTokens) return Finish(GenerationFinishReason.Length);
+        if (_stream!.OnToken(token) is { } finish)
+        {
+            _finish = finish;
+            return true;
+        }
         PendingToken = token;
         return false;
     }
@@ -131,65 +124,20 @@ internal sealed class ScheduledSequence : IDisposable
     /// <summary>Records that the decode step fed <see cref="PendingToken"/> into the cache.</summary>
     public void OnFed() => _tokens[CachedLength++] = PendingToken;
 
-    private bool Finish(GenerationFinishReason reason)
-    {
-        _finish = reason;
-        return true;
-    }
-
     /// <summary>
-    /// Ends the sequence for its caller: on success the text the detokenizer and stop matcher still hold and the final
-    /// update; otherwise the error (cancellation included). Then marks it released.
+    /// Ends the sequence for its caller: on success the text still held back and the final update; otherwise the error
+    /// (cancellation included). Then marks it released.
     /// </summary>
     public void Complete(Exception? error)
     {
         if (error is not null)
-        {
             _updates.Writer.TryComplete(error is OperationCanceledException ? new OperationCanceledException(error.Message, error, _callerToken) : error);
-        }
+        else if (_stream is not null)
+            _stream.Complete(_finish);
         else
-        {
-            if (!(_finish == GenerationFinishReason.Stop && _stops?.IsStopped == true) && _detokenizer is not null)
-            {
-                // Whatever the detokenizer and the stop matcher still hold is final text now.
-                if (Emit(-1, _detokenizer.Flush())) _finish = GenerationFinishReason.Stop;
-                else if (_stops?.Flush() is { Length: > 0 } rest) Write(-1, rest, null);
-            }
-            Write(-1, "", _finish);
             _updates.Writer.TryComplete();
-        }
         _released.TrySetResult();
     }
-
-    /// <summary>
-    /// Passes a token's decoded text through the stop matcher and writes the update (every token gets one, flushed text
-    /// only when non-empty); true when a stop sequence completed.
-    /// </summary>
-    private bool Emit(int token, string? text)
-    {
-        string visible = text ?? "";
-        bool stopped = false;
-        if (_stops is not null && visible.Length > 0)
-        {
-            var result = _stops.Append(visible);
-            visible = result.Emit;
-            stopped = result.Stopped;
-        }
-        if (token >= 0 || visible.Length > 0) Write(token, visible, null);
-        return stopped;
-    }
-
-    private void Write(int token, string text, GenerationFinishReason? finish) => _updates.Writer.TryWrite(new GenerationUpdate
-    {
-        TokenId = token,
-        Text = text,
-        FinishReason = finish,
-        PromptTokens = Prompt.Length,
-        GeneratedTokens = _generated,
-        TimeToFirstToken = _firstToken,
-        CachedPromptTokens = ReusedTokens,
-        QueueTime = _queueTime,
-    });
 
     public void Dispose() => _stop.Dispose();
 }

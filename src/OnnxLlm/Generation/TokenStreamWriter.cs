@@ -1,21 +1,15 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using OnnxLlm.Generation;
 using OnnxLlm.Generation.Stopping;
 using OnnxLlm.Tokenization;
 
-namespace OnnxLlm.Backends.GenAi;
+namespace OnnxLlm.Generation;
 
 /// <summary>
-/// Turns one generation's tokens into <see cref="GenerationUpdate"/>s exactly as the OnnxLlm engine does: every token
-/// an update (end tokens excepted), text through a <see cref="StreamingDetokenizer"/> and a
-/// <see cref="StopSequenceMatcher"/>, then the held-back text and a final update with the finish reason.
+/// Turns one generation's tokens into <see cref="GenerationUpdate"/>s, the same on every backend (OnnxLlm's batch
+/// scheduler and GenAI): every token an update (end tokens excepted), text through a <see cref="StreamingDetokenizer"/>
+/// and a <see cref="StopSequenceMatcher"/>, then the held-back text and a final update with the finish reason.
 /// </summary>
-/// <remarks>
-/// A small copy of the emit logic of <c>Generation/Scheduling/ScheduledSequence</c> (which is interleaved with slot and
-/// prefix-cache bookkeeping of the batch scheduler, so it is not shared); keep the two in step. The conformance tests
-/// run both backends against the same expectations, which catches drift.
-/// </remarks>
 internal sealed class TokenStreamWriter
 {
     private readonly ChannelWriter<GenerationUpdate> _writer;
@@ -37,6 +31,9 @@ internal sealed class TokenStreamWriter
 
     /// <summary>Time the request waited for a generator.</summary>
     public TimeSpan QueueTime { get; set; }
+
+    /// <summary>Prompt tokens whose KV cache was reused rather than computed.</summary>
+    public int CachedPromptTokens { get; set; }
 
     /// <summary>Tokens generated so far.</summary>
     public int Generated => _generated;
@@ -87,6 +84,7 @@ internal sealed class TokenStreamWriter
         PromptTokens = _request.PromptTokens.Count,
         GeneratedTokens = _generated,
         TimeToFirstToken = _firstToken,
+        CachedPromptTokens = CachedPromptTokens,
         QueueTime = QueueTime,
     });
 }
