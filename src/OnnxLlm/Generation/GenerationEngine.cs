@@ -40,8 +40,11 @@ public sealed class GenerationEngine : ITokenGenerator
         _scheduler = new BatchScheduler(model, options, logger ?? NullLogger.Instance);
     }
 
-    /// <summary>The model's context length (prompt + output).</summary>
-    public int ContextLength => _model.Config.ContextLength;
+    /// <summary>
+    /// Longest prompt + output a request may ask for: the model's context length, or a static-kv-v1 folder's shorter
+    /// KV buffer (its <c>max_length</c>), whichever is less.
+    /// </summary>
+    public int ContextLength => _model.StaticContract is { } contract ? Math.Min(contract.MaxLength, _model.Config.ContextLength) : _model.Config.ContextLength;
 
     /// <summary>The scheduling settings.</summary>
     public GenerationEngineOptions Options { get; }
@@ -61,7 +64,8 @@ public sealed class GenerationEngine : ITokenGenerator
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Validate(request);
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate(_model.Config.VocabSize, ContextLength);
         cancellationToken.ThrowIfCancellationRequested();
         using var sequence = new ScheduledSequence(request, _model.Config.VocabSize, _textVocabularySize, _tokenizer, cancellationToken);
         _scheduler.Submit(sequence);
@@ -83,23 +87,6 @@ public sealed class GenerationEngine : ITokenGenerator
             await sequence.Released.ConfigureAwait(false);
         }
         cancellationToken.ThrowIfCancellationRequested();
-    }
-
-    private void Validate(GenerationRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.PromptTokens.Count == 0)
-            throw new ArgumentException("The prompt has no tokens.", nameof(request));
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxNewTokens, 1, "request.MaxNewTokens");
-        int vocab = _model.Config.VocabSize;
-        foreach (int id in request.PromptTokens)
-            if ((uint)id >= (uint)vocab)
-                throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{vocab - 1}).", nameof(request));
-        if (request.PromptTokens.Count + request.MaxNewTokens > ContextLength)
-            throw new ContextLengthExceededException(request.PromptTokens.Count, request.MaxNewTokens, ContextLength);
-        int slotCapacity = _model.StaticContract is { } contract ? Math.Min(contract.MaxLength, ContextLength) : ContextLength;
-        if (request.PromptTokens.Count + request.MaxNewTokens > slotCapacity)
-            throw new ContextLengthExceededException(request.PromptTokens.Count, request.MaxNewTokens, slotCapacity);
     }
 
     /// <summary>Stops the scheduler (running and queued requests fail with <see cref="ObjectDisposedException"/>) and frees the KV caches.</summary>

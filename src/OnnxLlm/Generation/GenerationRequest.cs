@@ -22,4 +22,19 @@ public sealed record GenerationRequest
 
     /// <summary>Strings that end generation when they appear in the decoded text; they are not emitted.</summary>
     public IReadOnlyList<string> StopSequences { get; init; } = [];
+
+    /// <summary>The checks every backend makes before starting: a non-empty prompt of known ids that fits with its output.</summary>
+    /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary.</exception>
+    /// <exception cref="ContextLengthExceededException">Prompt + MaxNewTokens exceeds <paramref name="contextLength"/>.</exception>
+    internal void Validate(int vocabSize, int contextLength)
+    {
+        if (PromptTokens.Count == 0)
+            throw new ArgumentException("The prompt has no tokens.", "request");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxNewTokens, 1, "request.MaxNewTokens");
+        foreach (int id in PromptTokens)
+            if ((uint)id >= (uint)vocabSize)
+                throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{vocabSize - 1}).", "request");
+        if (PromptTokens.Count + MaxNewTokens > contextLength)
+            throw new ContextLengthExceededException(PromptTokens.Count, MaxNewTokens, contextLength);
+    }
 }

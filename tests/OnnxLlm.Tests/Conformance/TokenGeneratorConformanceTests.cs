@@ -170,6 +170,7 @@ public sealed class TokenGeneratorConformanceTests
             await RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = context, Sampling = Greedy }));
         Assert.AreEqual(prompt.Length, ex.PromptTokens);
         Assert.AreEqual(context, ex.RequestedOutputTokens);
+        StringAssert.Contains(ex.Message, context.ToString());
         var (tokens, _, _) = await RunAsync(model.Generator, new GenerationRequest { PromptTokens = prompt, MaxNewTokens = 2, Sampling = Greedy });
         Assert.HasCount(2, tokens);
     }

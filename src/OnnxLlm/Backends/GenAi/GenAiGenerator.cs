@@ -118,7 +118,8 @@ internal sealed class GenAiGenerator : ITokenGenerator
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(GenerationRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Validate(request);
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate(_vocabSize, ContextLength);
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         long started = Stopwatch.GetTimestamp();
@@ -264,19 +265,6 @@ internal sealed class GenAiGenerator : ITokenGenerator
         if (chosen != token)
             throw new InvalidOperationException($"ONNX Runtime GenAI picked token {chosen} from a one-hot row for token {token}; its search did not honour SetLogits.");
         return token;
-    }
-
-    private void Validate(GenerationRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.PromptTokens.Count == 0)
-            throw new ArgumentException("The prompt has no tokens.", nameof(request));
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxNewTokens, 1, "request.MaxNewTokens");
-        foreach (int id in request.PromptTokens)
-            if ((uint)id >= (uint)_vocabSize)
-                throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{_vocabSize - 1}).", nameof(request));
-        if (request.PromptTokens.Count + request.MaxNewTokens > ContextLength)
-            throw new ContextLengthExceededException(request.PromptTokens.Count, request.MaxNewTokens, ContextLength);
     }
 
     /// <summary>Stops running generations (they end with <see cref="ObjectDisposedException"/>), waits for their threads and frees the model.</summary>

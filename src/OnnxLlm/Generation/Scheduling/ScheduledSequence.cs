@@ -61,9 +61,6 @@ internal sealed class ScheduledSequence : IDisposable
     /// <summary>Prompt tokens already in the slot's cache (copied from the prefix cache or prefilled).</summary>
     public int PrefilledTokens { get; set; }
 
-    /// <summary>Prompt tokens whose cache came from the prefix cache.</summary>
-    public int ReusedTokens { get; private set; }
-
     /// <summary>Whether the prompt is fully in the cache and tokens are being generated.</summary>
     public bool IsDecoding { get; private set; }
 
@@ -88,7 +85,6 @@ internal sealed class ScheduledSequence : IDisposable
         _queueTime = Stopwatch.GetElapsedTime(_submitted);
         Slot = slot;
         PrefilledTokens = reused;
-        ReusedTokens = reused;
         _sampler = new TokenSampler(Request.Sampling, _vocabSize, Prompt);
         _stream = new TokenStreamWriter(_updates.Writer, Request, _tokenizer, _submitted) { QueueTime = _queueTime, CachedPromptTokens = reused };
     }
