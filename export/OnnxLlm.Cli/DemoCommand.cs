@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using OnnxLlm.Chat;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Synthetic;
+using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Cli;
 
@@ -34,7 +35,7 @@ internal static class DemoCommand
             string checkpoint = Path.Combine(root, "qwen2-synthetic-hf");
             string exported = Path.Combine(root, "qwen2-synthetic-onnx-fp16");
 
-            if (!File.Exists(Path.Combine(exported, "genai_config.json")))
+            if (!File.Exists(Path.Combine(exported, ModelFolderFiles.GenAiConfig)))
             {
                 if (!File.Exists(Path.Combine(checkpoint, "config.json")))
                 {

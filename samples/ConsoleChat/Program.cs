@@ -4,6 +4,7 @@ using OnnxLlm;
 using OnnxLlm.Chat;
 using OnnxLlm.Runtime;
 using Spectre.Console;
+using OnnxLlm.Hub;
 
 // A console chat over OnnxLlm's IChatClient: streaming answers, multi-turn history, /reset, /system, /exit,
 // Ctrl+C to stop an answer, time-to-first-token and tokens/s after each answer, and a thinking model's reasoning dimmed.
@@ -29,6 +30,8 @@ root.SetAction(async (result, cancellationToken) =>
         CoreML = new CoreMLOptions { ComputeUnits = result.GetValue(units), Strict = result.GetValue(strict) },
         IntraOpThreads = result.GetValue(threads),
         EnableThinking = !result.GetValue(noThink),
+        // --model also takes a Hugging Face model id: pulled, exported and cached on first use.
+        ModelResolver = new HuggingFaceModelResolver(),
     };
     OnnxLlmChatClient client;
     try

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OnnxLlm.Hosting;
 using OpenAI;
+using OnnxLlm.Hub;
 
 namespace HostedApp;
 
@@ -15,7 +16,8 @@ public static class ChatBackendRegistration
         var backend = configuration.GetSection(AssistantOptions.Section).GetValue<ChatBackend?>(nameof(AssistantOptions.Provider)) ?? ChatBackend.Embedded;
         return backend switch
         {
-            ChatBackend.Embedded => services.AddOnnxLlmChatClient(configuration.GetSection("OnnxLlm")),
+            // Hugging Face model ids ("OnnxLlm:ModelPath": "Qwen/Qwen2.5-0.5B-Instruct") are pulled and exported on first use.
+            ChatBackend.Embedded => services.AddHuggingFaceModels(configuration.GetSection("OnnxLlm")).AddOnnxLlmChatClient(configuration.GetSection("OnnxLlm")),
             ChatBackend.OpenAI => services.AddChatClient(_ => CreateOpenAIClient(configuration.GetSection(OpenAIEndpointOptions.Section).Get<OpenAIEndpointOptions>())),
             _ => throw new InvalidOperationException($"Chat:Provider '{backend}' is not Embedded or OpenAI."),
         };

@@ -1,5 +1,6 @@
 using OnnxLlm.Hosting;
 using OnnxLlm.Samples.OpenAiServer.Endpoints;
+using OnnxLlm.Hub;
 
 namespace OnnxLlm.Samples.OpenAiServer;
 
@@ -37,6 +38,8 @@ public static class ServerApp
         {
             if (string.IsNullOrEmpty(o.ApiKey)) o.ApiKey = Environment.GetEnvironmentVariable(ServerOptions.ApiKeyEnvironmentVariable);
         });
+        // --model takes a folder or a Hugging Face model id (pulled, exported and cached on first use).
+        builder.Services.AddHuggingFaceModels(builder.Configuration.GetSection("OnnxLlm"));
         builder.Services.AddOnnxLlmChatClient(builder.Configuration.GetSection("OnnxLlm"));
 
         var app = builder.Build();

@@ -4,11 +4,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OnnxLlm.Backends;
 using OnnxLlm.Backends.GenAi;
 using OnnxLlm.Generation;
-using OnnxLlm.Hub;
 using OnnxLlm.Inference;
 using OnnxLlm.Runtime;
 using OnnxLlm.Templates;
 using OnnxLlm.Tokenization;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm;
 
@@ -83,22 +84,23 @@ public sealed class OnnxLlmModel : IDisposable
         "(set OnnxLlmOptions.Backend = OnnxLlm to use it).");
 
     /// <summary>
-    /// Loads the model named by <see cref="OnnxLlmOptions.ModelPath"/>: a folder, or a Hugging Face model id that is
-    /// pulled and exported first when it is not cached (which can take minutes; prefer <see cref="LoadAsync"/> then).
+    /// Loads the model named by <see cref="OnnxLlmOptions.ModelPath"/>: a folder, or a name that
+    /// <see cref="OnnxLlmOptions.ModelResolver"/> resolves to one (a Hub model id may be pulled and exported first,
+    /// which can take minutes; prefer <see cref="LoadAsync"/> then).
     /// </summary>
     /// <exception cref="ArgumentException">ModelPath is not set.</exception>
-    /// <exception cref="DirectoryNotFoundException">ModelPath is neither a folder nor a model id.</exception>
+    /// <exception cref="DirectoryNotFoundException">ModelPath is not a folder, and no resolver knows it.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing (named in the message).</exception>
     /// <exception cref="InvalidDataException">A file is malformed (named in the message).</exception>
-    /// <exception cref="HubException">Pulling a model id failed.</exception>
     public static OnnxLlmModel Load(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null) =>
-        // Pulling is asynchronous I/O; a synchronous caller (e.g. a DI factory) waits for it on a pool thread.
+        // A resolver does asynchronous I/O; a synchronous caller (e.g. a DI factory) waits for it on a pool thread.
         Task.Run(() => LoadAsync(options, loggerFactory)).GetAwaiter().GetResult();
 
-    /// <summary>Loads a model folder, or pulls, exports and caches a Hugging Face model id first.</summary>
+    /// <summary>Loads a model folder, or the folder <see cref="OnnxLlmOptions.ModelResolver"/> resolves the model path to.</summary>
     /// <inheritdoc cref="Load" path="/exception"/>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while resolving.</exception>
     public static async Task<OnnxLlmModel> LoadAsync(OnnxLlmOptions options, ILoggerFactory? loggerFactory = null,
-        IProgress<PullProgress>? progress = null, CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.ModelPath))
@@ -106,39 +108,30 @@ public sealed class OnnxLlmModel : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DefaultMaxOutputTokens, 1, nameof(options.DefaultMaxOutputTokens));
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxLlmModel>();
         string directory = Path.GetFullPath(options.ModelPath);
-        string? hubId = null;
+        string? resolvedId = null;
         if (!System.IO.Directory.Exists(directory))
         {
-            if (!HubModelId.TryParse(options.ModelPath, out var id))
-                throw new DirectoryNotFoundException($"Model folder not found: {directory} (and '{options.ModelPath}' is not a Hugging Face model id).");
-            using var puller = new ModelPuller(options.Hub, logger: logger);
-            PulledModel pulled;
-            try
-            {
-                // Core ML on a Mac gets the coreml export (static shapes, one Core ML partition); anything else the cpu one.
-                var target = options.ExecutionProvider == ExecutionProvider.CoreML && OperatingSystem.IsMacOS()
-                    ? Export.Exporting.ExportTarget.CoreML
-                    : Export.Exporting.ExportTarget.Cpu;
-                pulled = await puller.PullAsync(id, new PullOptions { Precision = options.Precision, Target = target }, progress, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HubModelNotFoundException or HttpRequestException)
-            {
-                // A mistyped relative folder path also looks like owner/name: say both things that were tried.
-                throw new HubModelNotFoundException($"No model folder {directory} exists, and pulling '{id}' from the Hub failed: {ex.Message}");
-            }
-            logger.LogInformation("{Id} is {Source} at {Directory}.", id, pulled.FromCache ? "cached" : "pulled and exported", pulled.ModelDirectory);
-            directory = pulled.ModelDirectory;
-            hubId = id.Repository;
+            var request = new ModelResolveRequest { ModelPath = options.ModelPath, ExecutionProvider = options.ExecutionProvider, Logger = logger };
+            var resolved = options.ModelResolver is { } resolver
+                ? await resolver.ResolveAsync(request, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (resolved is null)
+                throw new DirectoryNotFoundException(options.ModelResolver is null
+                    ? $"Model folder not found: {directory}. To load Hugging Face model ids such as 'Qwen/Qwen2.5-0.5B-Instruct', add the " +
+                      "OnnxLlm.Hub package and set OnnxLlmOptions.ModelResolver = new HuggingFaceModelResolver() (or call services.AddHuggingFaceModels())."
+                    : $"Model folder not found: {directory} (and {options.ModelResolver.GetType().Name} does not know '{options.ModelPath}').");
+            directory = resolved.Directory;
+            resolvedId = resolved.ModelId;
         }
-        return LoadFolder(options, directory, hubId, logger);
+        return LoadFolder(options, directory, resolvedId, logger);
     }
 
-    private static OnnxLlmModel LoadFolder(OnnxLlmOptions options, string directory, string? hubId, ILogger logger)
+    private static OnnxLlmModel LoadFolder(OnnxLlmOptions options, string directory, string? resolvedId, ILogger logger)
     {
         var tokenizer = QwenTokenizer.FromDirectory(directory);
-        var defaults = GenerationDefaults.Load(Path.Combine(directory, "generation_config.json"));
+        var defaults = GenerationDefaults.Load(Path.Combine(directory, ModelFolderFiles.GenerationConfig));
         var template = tokenizer.ChatTemplate is { } source ? ChatTemplate.Parse(source) : null;
-        string modelId = options.ModelId ?? hubId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        string modelId = options.ModelId ?? resolvedId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
 
         DecoderModel? decoder = null;
         ITokenGenerator generator;
@@ -163,7 +156,7 @@ public sealed class OnnxLlmModel : IDisposable
         }
         else
         {
-            config = GenAiConfig.Load(Path.Combine(directory, "genai_config.json"));
+            config = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
         }
         try
         {

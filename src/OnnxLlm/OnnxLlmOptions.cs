@@ -1,6 +1,4 @@
 using OnnxLlm.Backends;
-using OnnxLlm.Export.Precision;
-using OnnxLlm.Hub;
 using OnnxLlm.Runtime;
 
 namespace OnnxLlm;
@@ -15,20 +13,21 @@ public sealed class OnnxLlmOptions
     public const int DefaultMaxOutputTokensValue = 1024;
 
     /// <summary>
-    /// The model: a model folder (genai_config.json, model.onnx, tokenizer files), or a Hugging Face model id
-    /// (<c>Qwen/Qwen2.5-0.5B-Instruct</c>, optionally <c>@revision</c>) that is pulled, exported at
-    /// <see cref="Precision"/> and cached on first use. Required.
+    /// The model: a model folder (genai_config.json, model.onnx, tokenizer files), or any other name that
+    /// <see cref="ModelResolver"/> turns into one (with the OnnxLlm.Hub package: a Hugging Face model id such as
+    /// <c>Qwen/Qwen2.5-0.5B-Instruct</c>, pulled, exported and cached on first use). Required.
     /// </summary>
     public string? ModelPath { get; set; }
 
+    /// <summary>
+    /// Resolves a <see cref="ModelPath"/> that is not a folder (null: folders only). <c>OnnxLlm.Hub</c>'s
+    /// <c>HuggingFaceModelResolver</c> pulls and exports Hugging Face model ids; with dependency injection, an
+    /// <see cref="IModelResolver"/> registered in the container (<c>services.AddHuggingFaceModels()</c>) is used when this is null.
+    /// </summary>
+    public IModelResolver? ModelResolver { get; set; }
+
     /// <summary>The model id reported in responses and metadata; defaults to the Hub id or the folder's name.</summary>
     public string? ModelId { get; set; }
-
-    /// <summary>Precision of the export made when <see cref="ModelPath"/> is a Hub model id (fp16 by default).</summary>
-    public ExportPrecision Precision { get; set; } = ExportPrecision.Fp16;
-
-    /// <summary>Where and how Hub models are pulled (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and the cache folder by default).</summary>
-    public HubOptions Hub { get; set; } = HubOptions.FromEnvironment();
 
     /// <summary>Where the model runs; CPU by default.</summary>
     public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Cpu;

@@ -5,6 +5,7 @@ using OnnxLlm.Export.Onnx;
 using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Export.Qwen2;
+using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Export.Exporting;
 
@@ -15,13 +16,13 @@ namespace OnnxLlm.Export.Exporting;
 internal static class CoreMLModelSet
 {
     /// <summary>The decode-step graph (S = 1).</summary>
-    public const string DecodeFileName = "decoder_step.onnx";
+    public const string DecodeFileName = ModelFolderFiles.StaticDecodeGraph;
 
     /// <summary>The prefill graph (S = prefill chunk).</summary>
-    public const string PrefillFileName = "decoder_prefill.onnx";
+    public const string PrefillFileName = ModelFolderFiles.StaticPrefillGraph;
 
     /// <summary>The weight file both graphs read.</summary>
-    public const string DataFileName = "model.onnx.data";
+    public const string DataFileName = ModelFolderFiles.WeightData;
 
     /// <summary>Builds both graphs, writing each weight once through <paramref name="weights"/>.</summary>
     public static (GraphProto Decode, GraphProto Prefill) Build(Qwen2Config config, WeightWriter weights, int maxLength, int prefillChunk,
@@ -67,5 +68,5 @@ internal static class CoreMLModelSet
     }
 
     /// <summary>The metadata key ONNX Runtime's CoreML EP reads.</summary>
-    public const string CacheKeyName = "COREML_CACHE_KEY";
+    public const string CacheKeyName = GraphMetadata.CoreMLCacheKey;
 }

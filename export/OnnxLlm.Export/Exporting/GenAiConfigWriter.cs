@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxLlm.Export.Checkpoints;
-using OnnxLlm.Export.Qwen2;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Export.Exporting;
 
 /// <summary>
-/// Writes <c>genai_config.json</c> in ONNX Runtime GenAI's schema, so the folder also loads in GenAI-style
+/// Fills <c>genai_config.json</c> (<see cref="GenAiConfig"/>, ONNX Runtime GenAI's schema) from a checkpoint, so the folder also loads in GenAI-style
 /// runtimes. Token ids and sampling defaults come from the checkpoint's generation_config.json.
 /// </summary>
 internal static class GenAiConfigWriter
@@ -26,59 +27,32 @@ internal static class GenAiConfigWriter
         int bos = generation?["bos_token_id"]?.GetValue<int>() ?? config.BosTokenId ?? eos[0];
         int pad = generation?["pad_token_id"]?.GetValue<int>() ?? eos[^1];
 
-        var root = new JsonObject
+        new GenAiConfig
         {
-            ["model"] = new JsonObject
+            ModelType = config.ModelType,
+            ContextLength = maxLength,
+            VocabSize = config.VocabSize,
+            DecoderFileName = staticKv ? ModelFolderFiles.StaticDecodeGraph : ModelFolderFiles.DecoderGraph,
+            NumHiddenLayers = config.NumHiddenLayers,
+            NumAttentionHeads = config.NumAttentionHeads,
+            NumKeyValueHeads = config.NumKeyValueHeads,
+            HeadSize = config.HeadDim,
+            HiddenSize = config.HiddenSize,
+            BosTokenId = bos,
+            EosTokenIds = eos,
+            PadTokenId = pad,
+            AttentionMaskName = staticKv ? DecoderIoNames.AttentionBias : DecoderIoNames.AttentionMask,
+            Search = new GenAiSearch
             {
-                ["bos_token_id"] = bos,
-                ["context_length"] = maxLength,
-                ["decoder"] = new JsonObject
-                {
-                    ["session_options"] = new JsonObject { ["log_id"] = "onnxllm", ["provider_options"] = new JsonArray() },
-                    ["filename"] = staticKv ? CoreMLModelSet.DecodeFileName : "model.onnx",
-                    ["head_size"] = config.HeadDim,
-                    ["hidden_size"] = config.HiddenSize,
-                    ["inputs"] = new JsonObject
-                    {
-                        ["input_ids"] = DecoderIoNames.InputIds,
-                        ["attention_mask"] = staticKv ? DecoderIoNames.AttentionBias : DecoderIoNames.AttentionMask,
-                        ["past_key_names"] = DecoderIoNames.PastKeyTemplate,
-                        ["past_value_names"] = DecoderIoNames.PastValueTemplate,
-                    },
-                    ["outputs"] = new JsonObject
-                    {
-                        ["logits"] = DecoderIoNames.Logits,
-                        ["present_key_names"] = DecoderIoNames.PresentKeyTemplate,
-                        ["present_value_names"] = DecoderIoNames.PresentValueTemplate,
-                    },
-                    ["num_attention_heads"] = config.NumAttentionHeads,
-                    ["num_hidden_layers"] = config.NumHiddenLayers,
-                    ["num_key_value_heads"] = config.NumKeyValueHeads,
-                },
-                ["eos_token_id"] = eos.Length == 1 ? JsonValue.Create(eos[0]) : new JsonArray(eos.Select(e => (JsonNode)JsonValue.Create(e)!).ToArray()),
-                ["pad_token_id"] = pad,
-                ["type"] = config.ModelType,
-                ["vocab_size"] = config.VocabSize,
+                DoSample = generation?["do_sample"]?.GetValue<bool>() ?? false,
+                MaxLength = maxLength,
+                PastPresentShareBuffer = !staticKv,
+                RepetitionPenalty = generation?["repetition_penalty"]?.GetValue<double>() ?? 1.0,
+                Temperature = generation?["temperature"]?.GetValue<double>() ?? 1.0,
+                TopK = generation?["top_k"]?.GetValue<int>() ?? 1,
+                TopP = generation?["top_p"]?.GetValue<double>() ?? 1.0,
             },
-            ["search"] = new JsonObject
-            {
-                ["diversity_penalty"] = 0.0,
-                ["do_sample"] = generation?["do_sample"]?.GetValue<bool>() ?? false,
-                ["early_stopping"] = true,
-                ["length_penalty"] = 1.0,
-                ["max_length"] = maxLength,
-                ["min_length"] = 0,
-                ["no_repeat_ngram_size"] = 0,
-                ["num_beams"] = 1,
-                ["num_return_sequences"] = 1,
-                ["past_present_share_buffer"] = !staticKv,
-                ["repetition_penalty"] = generation?["repetition_penalty"]?.GetValue<double>() ?? 1.0,
-                ["temperature"] = generation?["temperature"]?.GetValue<double>() ?? 1.0,
-                ["top_k"] = generation?["top_k"]?.GetValue<int>() ?? 1,
-                ["top_p"] = generation?["top_p"]?.GetValue<double>() ?? 1.0,
-            },
-        };
-        File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }.Save(path);
     }
 
     private static JsonObject? ReadGenerationConfig(string? path)

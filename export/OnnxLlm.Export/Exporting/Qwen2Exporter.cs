@@ -7,6 +7,7 @@ using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Export.Quantization;
 using OnnxLlm.Export.Qwen2;
+using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Export.Exporting;
 
@@ -27,7 +28,7 @@ public static class Qwen2Exporter
     private const long OnnxOpset = 21;
 
     /// <summary>Name of the export report written into every model folder.</summary>
-    public const string ReportFileName = "onnxllm_export.json";
+    public const string ReportFileName = ModelFolderFiles.ExportReport;
 
     /// <summary>Files copied from the checkpoint when present: tokenizer, chat template and generation settings.</summary>
     public static readonly IReadOnlyList<string> CopiedFiles =
@@ -87,7 +88,7 @@ public static class Qwen2Exporter
             long elements, clamped;
             QuantizationReport? quantization;
             // The coreml graphs carry a content key (COREML_CACHE_KEY) that covers the weight bytes.
-            using (var data = new ExternalDataWriter(Path.Combine(staging, "model.onnx.data"), hashContent: coreml))
+            using (var data = new ExternalDataWriter(Path.Combine(staging, ModelFolderFiles.WeightData), hashContent: coreml))
             {
                 var writer = new WeightWriter(weights, data, options.Precision);
                 var quantizer = bits is int b ? new QuantizedLinearWriter(writer, b, options.Quantization) : null;
@@ -104,7 +105,7 @@ public static class Qwen2Exporter
                         CoreMLModelSet.StampCacheKey(model, weightsHash);
                         Save(Path.Combine(staging, file), model);
                     }
-                    StaticKvContractWriter.Write(Path.Combine(staging, StaticKvContractFormat.FileName), config.NumHiddenLayers,
+                    StaticKvContractWriter.Write(Path.Combine(staging, ModelFolderFiles.StaticKvContract), config.NumHiddenLayers,
                         config.NumKeyValueHeads, config.HeadDim, config.VocabSize, maxLength, options.PrefillChunk, writer.DataType);
                 }
                 else
@@ -115,8 +116,8 @@ public static class Qwen2Exporter
                     var model = CreateModel(graph.Graph, options);
                     // Tells OnnxLlm's engine that total_sequence_length comes from the mask's contents, not its width,
                     // so it may bind one fixed-width mask for a whole generation.
-                    model.MetadataProps.Add(new StringStringEntryProto { Key = "onnxllm.attention_mask", Value = "counted" });
-                    Save(Path.Combine(staging, "model.onnx"), model);
+                    model.MetadataProps.Add(new StringStringEntryProto { Key = GraphMetadata.AttentionMaskKey, Value = GraphMetadata.AttentionMaskCounted });
+                    Save(Path.Combine(staging, ModelFolderFiles.DecoderGraph), model);
                 }
                 elements = writer.ElementsWritten;
                 clamped = writer.ClampedValues;
@@ -129,8 +130,8 @@ public static class Qwen2Exporter
                 string source = Path.Combine(input, name);
                 if (File.Exists(source)) File.Copy(source, Path.Combine(staging, name));
             }
-            GenAiConfigWriter.Write(Path.Combine(staging, "genai_config.json"), config,
-                Path.Combine(input, "generation_config.json"), maxLength, staticKv: coreml);
+            GenAiConfigWriter.Write(Path.Combine(staging, ModelFolderFiles.GenAiConfig), config,
+                Path.Combine(input, ModelFolderFiles.GenerationConfig), maxLength, staticKv: coreml);
 
             var report = new ExportReport
             {

@@ -1,4 +1,5 @@
 using OnnxLlm.Export.Onnx;
+using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Export.Qwen2;
 

@@ -1,7 +1,8 @@
+using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
 using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
 using OnnxLlm.Export.Quantization;
-using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
+using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Export.Qwen2;
 

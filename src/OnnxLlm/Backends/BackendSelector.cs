@@ -1,5 +1,7 @@
 using OnnxLlm.Inference;
 using OnnxLlm.Runtime;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Backends;
 
@@ -39,5 +41,5 @@ internal static class BackendSelector
 
     /// <summary>Whether GenAI can be given the folder: it has a genai_config.json and is not one of our static-kv (Core ML) exports.</summary>
     public static bool GenAiMayRun(string directory) =>
-        File.Exists(Path.Combine(directory, "genai_config.json")) && !File.Exists(Path.Combine(directory, StaticKvContract.FileName));
+        File.Exists(Path.Combine(directory, ModelFolderFiles.GenAiConfig)) && !File.Exists(Path.Combine(directory, StaticKvContract.FileName));
 }

@@ -20,7 +20,7 @@ public static class OnnxLlmServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<OnnxLlmOptions>().Configure(configure).Validate(o => !string.IsNullOrWhiteSpace(o.ModelPath),
-            "OnnxLlmOptions.ModelPath must name a model folder.");
+            "OnnxLlmOptions.ModelPath must name a model folder or a model id.");
         return AddCore(services);
     }
 
@@ -33,14 +33,20 @@ public static class OnnxLlmServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<OnnxLlmOptions>().Bind(configuration).Validate(o => !string.IsNullOrWhiteSpace(o.ModelPath),
-            "OnnxLlmOptions.ModelPath (configuration key 'ModelPath') must name a model folder.");
+            "OnnxLlmOptions.ModelPath (configuration key 'ModelPath') must name a model folder or a model id.");
         return AddCore(services);
     }
 
     private static ChatClientBuilder AddCore(IServiceCollection services)
     {
         // The container owns (and disposes) the model; clients built over it do not.
-        services.AddSingleton(sp => OnnxLlmModel.Load(sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value, sp.GetService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value;
+            // A resolver registered in the container (OnnxLlm.Hub's AddHuggingFaceModels) serves options that name none.
+            options.ModelResolver ??= sp.GetService<IModelResolver>();
+            return OnnxLlmModel.Load(options, sp.GetService<ILoggerFactory>());
+        });
         return services.AddChatClient(sp =>
         {
             var options = sp.GetRequiredService<IOptions<OnnxLlmOptions>>().Value;

@@ -1,5 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.GenAi;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Inference;
 
@@ -92,7 +95,7 @@ public sealed class DecoderModel : IDisposable
             throw new InvalidDataException($"{directory}: KV cache element type {KvElementType} is not supported (float or float16).");
         // Our exporter derives total_sequence_length from the mask's contents, which lets a state bind one
         // fixed-width mask for a whole generation; other folders get a mask exactly as wide as the sequence.
-        CountsAttentionMask = session.ModelMetadata.CustomMetadataMap.TryGetValue("onnxllm.attention_mask", out var mask) && mask == "counted";
+        CountsAttentionMask = session.ModelMetadata.CustomMetadataMap.TryGetValue(GraphMetadata.AttentionMaskKey, out var mask) && mask == GraphMetadata.AttentionMaskCounted;
     }
 
     /// <summary>The model folder.</summary>
@@ -128,7 +131,7 @@ public sealed class DecoderModel : IDisposable
         directory = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Model folder not found: {directory}");
-        var config = GenAiConfig.Load(Path.Combine(directory, "genai_config.json"));
+        var config = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
         string contractPath = Path.Combine(directory, StaticKvContract.FileName);
         if (File.Exists(contractPath))
             return LoadStatic(directory, config, StaticKvContract.Load(contractPath), sessionOptions);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Inference;
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Inference;
 

@@ -1,4 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.ModelFolder.GenAi;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Inference;
 

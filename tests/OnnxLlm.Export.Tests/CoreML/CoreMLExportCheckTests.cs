@@ -4,6 +4,7 @@ using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Testing;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Export.Tests.CoreML;
 
@@ -98,7 +99,7 @@ public sealed class CoreMLExportCheckTests
     public async Task CoreMLTarget_WritesContract_AndOneSharedWeightFile()
     {
         string folder = await TestModels.TinyCoreMLAsync(ExportPrecision.Fp16);
-        var contract = Inference.StaticKvContract.Load(Path.Combine(folder, Inference.StaticKvContract.FileName));
+        var contract = OnnxLlm.ModelFolder.StaticKv.StaticKvContract.Load(Path.Combine(folder, OnnxLlm.ModelFolder.StaticKv.StaticKvContract.FileName));
         Assert.AreEqual(256, contract.MaxLength);
         Assert.AreEqual(TestModels.TinyCoreMLChunk, contract.PrefillChunk);
         Assert.IsFalse(File.Exists(Path.Combine(folder, "model.onnx")));

@@ -6,6 +6,7 @@ using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Inference;
 using OnnxLlm.Testing;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Export.Tests.Exporting;
 

@@ -43,7 +43,11 @@ public sealed class HubPullTests
             Assert.IsTrue(File.Exists(Path.Combine(pulled.ModelDirectory, "genai_config.json")));
         }
         // The Hub is gone: the cached export must be used without any network.
-        using var client = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = Repository, Hub = options, IntraOpThreads = 1 });
+        using var client = new OnnxLlmChatClient(new OnnxLlmOptions
+        {
+            ModelPath = Repository, IntraOpThreads = 1,
+            ModelResolver = new HuggingFaceModelResolver(new HuggingFaceModelResolverOptions { Hub = options }),
+        });
         Assert.AreEqual(Repository, client.Model.ModelId);
         var response = await client.GetResponseAsync("hi", new ChatOptions { MaxOutputTokens = 3, Seed = 1 });
         Assert.AreEqual(3, (int)response.Usage!.OutputTokenCount!);

@@ -4,6 +4,7 @@ using OnnxLlm.Export.Precision;
 using OnnxLlm.Inference;
 using OnnxLlm.Runtime;
 using OnnxLlm.Testing;
+using OnnxLlm.ModelFolder.StaticKv;
 
 namespace OnnxLlm.Tests.Chat;
 

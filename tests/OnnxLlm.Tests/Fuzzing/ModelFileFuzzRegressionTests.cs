@@ -1,6 +1,7 @@
 using System.Text;
 using OnnxLlm.Templates;
 using OnnxLlm.Tokenization;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Tests.Fuzzing;
 
@@ -134,7 +135,7 @@ public sealed class GenAiConfigFuzzRegressionTests
             """);
         try
         {
-            var ex = Assert.ThrowsExactly<InvalidDataException>(() => OnnxLlm.Inference.GenAiConfig.Load(path));
+            var ex = Assert.ThrowsExactly<InvalidDataException>(() => OnnxLlm.ModelFolder.GenAi.GenAiConfig.Load(path));
             StringAssert.Contains(ex.Message, path);
             StringAssert.Contains(ex.Message, "num_attention_heads");
         }

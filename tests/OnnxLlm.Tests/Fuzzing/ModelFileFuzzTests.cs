@@ -4,6 +4,7 @@ using OnnxLlm.Inference;
 using OnnxLlm.Testing.Fuzzing;
 using OnnxLlm.Tests.Tokenization;
 using OnnxLlm.Tokenization;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Tests.Fuzzing;
 

@@ -8,6 +8,7 @@ using OnnxLlm.Generation;
 using OnnxLlm.Generation.Sampling;
 using OnnxLlm.Inference;
 using OnnxLlm.Tokenization;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Backends.GenAi;
 

@@ -1,4 +1,6 @@
 using Microsoft.ML.OnnxRuntimeGenAI;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Backends.GenAi;
 
@@ -28,7 +30,7 @@ internal static class GenAiScorer
         parameters.SetSearchOption("repetition_penalty", 1.0);
         using var generator = new Generator(model, parameters);
         generator.AppendTokens(prompt);
-        var inference = Inference.GenAiConfig.Load(Path.Combine(directory, "genai_config.json"));
+        var inference = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
         var logits = GC.AllocateArray<float>(inference.VocabSize, pinned: true);
         GenAiLogits.Read(generator, logits);
         var greedy = new List<int>(greedySteps);

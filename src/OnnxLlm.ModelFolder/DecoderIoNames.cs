@@ -1,6 +1,6 @@
-namespace OnnxLlm.Export.Qwen2;
+namespace OnnxLlm.ModelFolder;
 
-/// <summary>Input and output names of exported decoders, as ONNX Runtime GenAI names them.</summary>
+/// <summary>Input and output names of exported decoders, as ONNX Runtime GenAI names them (the defaults a config may override).</summary>
 public static class DecoderIoNames
 {
     /// <summary>Token ids, int64 [batch, sequence].</summary>
@@ -40,14 +40,18 @@ public static class DecoderIoNames
     public const string PresentValueTemplate = "present.%d.value";
 
     /// <summary>The past key input of layer <paramref name="layer"/>.</summary>
-    public static string PastKey(int layer) => $"past_key_values.{layer}.key";
+    public static string PastKey(int layer) => ForLayer(PastKeyTemplate, layer);
 
     /// <summary>The past value input of layer <paramref name="layer"/>.</summary>
-    public static string PastValue(int layer) => $"past_key_values.{layer}.value";
+    public static string PastValue(int layer) => ForLayer(PastValueTemplate, layer);
 
     /// <summary>The present key output of layer <paramref name="layer"/>.</summary>
-    public static string PresentKey(int layer) => $"present.{layer}.key";
+    public static string PresentKey(int layer) => ForLayer(PresentKeyTemplate, layer);
 
     /// <summary>The present value output of layer <paramref name="layer"/>.</summary>
-    public static string PresentValue(int layer) => $"present.{layer}.value";
+    public static string PresentValue(int layer) => ForLayer(PresentValueTemplate, layer);
+
+    /// <summary>Expands a per-layer name template (GenAI's <c>%d</c> placeholder) for one layer.</summary>
+    public static string ForLayer(string template, int layer) =>
+        template.Replace("%d", layer.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

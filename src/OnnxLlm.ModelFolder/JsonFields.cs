@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace OnnxLlm.Inference;
+namespace OnnxLlm.ModelFolder;
 
 /// <summary>Field access shared by the model-folder config readers (genai_config.json, onnxllm_contract.json).</summary>
 internal static class JsonFields
