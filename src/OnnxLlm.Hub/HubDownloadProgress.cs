@@ -4,4 +4,4 @@ namespace OnnxLlm.Hub;
 /// <param name="File">Path within the repository.</param>
 /// <param name="BytesDone">Bytes on disk so far (including a resumed part).</param>
 /// <param name="BytesTotal">Total bytes, when known.</param>
-public readonly record struct HubDownloadProgress(string File, long BytesDone, long? BytesTotal);
+internal readonly record struct HubDownloadProgress(string File, long BytesDone, long? BytesTotal);

@@ -4,4 +4,4 @@ namespace OnnxLlm.Hub;
 /// <param name="Path">Path within the repository.</param>
 /// <param name="Size">Size in bytes, when the Hub reported it.</param>
 /// <param name="Sha256">SHA-256 of an LFS file's content, when known.</param>
-public sealed record HubFile(string Path, long? Size, string? Sha256);
+internal sealed record HubFile(string Path, long? Size, string? Sha256);

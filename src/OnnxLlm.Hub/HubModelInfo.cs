@@ -4,4 +4,4 @@ namespace OnnxLlm.Hub;
 /// <param name="Repository">The repository.</param>
 /// <param name="CommitSha">The commit the revision points to.</param>
 /// <param name="Files">Every file at that commit.</param>
-public sealed record HubModelInfo(string Repository, string CommitSha, IReadOnlyList<HubFile> Files);
+internal sealed record HubModelInfo(string Repository, string CommitSha, IReadOnlyList<HubFile> Files);

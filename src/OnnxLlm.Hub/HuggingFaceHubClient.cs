@@ -11,7 +11,7 @@ namespace OnnxLlm.Hub;
 /// list, and downloads files with resume of partial files, retries with backoff, and verification of size
 /// and checksum (SHA-256 for LFS files from the Hub's ETag, git blob SHA-1 for small files).
 /// </summary>
-public sealed class HuggingFaceHubClient : IDisposable
+internal sealed class HuggingFaceHubClient : IDisposable
 {
     private const int MaxRedirects = 5;
     private readonly HttpClient _http;

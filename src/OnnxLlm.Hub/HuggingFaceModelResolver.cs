@@ -9,7 +9,7 @@ namespace OnnxLlm.Hub;
 /// Lets <see cref="OnnxLlmOptions.ModelPath"/> name a Hugging Face model id (<c>Qwen/Qwen2.5-0.5B-Instruct</c>, optionally
 /// <c>@revision</c>): on first use the checkpoint is pulled, exported to ONNX at <see cref="HuggingFaceModelResolverOptions.Precision"/>
 /// and cached; later loads use the cache without network. Set it as <see cref="OnnxLlmOptions.ModelResolver"/>, or register it
-/// with <see cref="HubServiceCollectionExtensions.AddHuggingFaceModels"/>.
+/// with <c>services.AddHuggingFaceModels()</c>.
 /// </summary>
 public sealed class HuggingFaceModelResolver : IModelResolver
 {

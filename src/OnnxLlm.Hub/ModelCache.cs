@@ -24,20 +24,20 @@ public sealed class ModelCache
     public string Root { get; }
 
     /// <summary>Where the Hugging Face files of a commit go.</summary>
-    public string CheckpointDirectory(string repository, string commit) => Path.Combine(Root, "checkpoints", Folder(repository), commit);
+    internal string CheckpointDirectory(string repository, string commit) => Path.Combine(Root, "checkpoints", Folder(repository), commit);
 
     /// <summary>Where the exported model folder of a commit goes.</summary>
-    public string ExportDirectory(string repository, string commit, string variant) => Path.Combine(Root, "exports", Folder(repository), commit, variant);
+    internal string ExportDirectory(string repository, string commit, string variant) => Path.Combine(Root, "exports", Folder(repository), commit, variant);
 
     /// <summary>The commit <paramref name="id"/>'s revision resolved to last time, or null.</summary>
-    public string? TryResolveRevision(HubModelId id)
+    internal string? TryResolveRevision(HubModelId id)
     {
         string path = RefPath(id);
         return File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } commit ? commit : null : null;
     }
 
     /// <summary>Records the commit a revision resolved to.</summary>
-    public void RecordRevision(HubModelId id, string commit)
+    internal void RecordRevision(HubModelId id, string commit)
     {
         string path = RefPath(id);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -47,7 +47,7 @@ public sealed class ModelCache
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a complete, undamaged entry.</summary>
-    public static bool IsComplete(string directory)
+    internal static bool IsComplete(string directory)
     {
         string manifest = Path.Combine(directory, ManifestName);
         if (!File.Exists(manifest)) return false;
@@ -67,7 +67,7 @@ public sealed class ModelCache
     }
 
     /// <summary>Marks a finished folder complete by writing its manifest (file names and sizes) last.</summary>
-    public static void MarkComplete(string directory)
+    internal static void MarkComplete(string directory)
     {
         var files = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories)
             .Where(f => f.Name != ManifestName && !f.Name.EndsWith(".incomplete", StringComparison.Ordinal))
@@ -81,7 +81,7 @@ public sealed class ModelCache
     /// Takes the repository's lock (a file held open exclusively, so it also works across processes); waits
     /// while another pull of the same model runs.
     /// </summary>
-    public async Task<IDisposable> LockAsync(string repository, CancellationToken cancellationToken)
+    internal async Task<IDisposable> LockAsync(string repository, CancellationToken cancellationToken)
     {
         string path = Path.Combine(Root, "locks", Folder(repository) + ".lock");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

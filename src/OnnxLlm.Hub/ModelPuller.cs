@@ -23,8 +23,13 @@ public sealed class ModelPuller : IDisposable
     private readonly bool _ownsClient;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a puller; <paramref name="client"/> defaults to one over <paramref name="options"/>.</summary>
-    public ModelPuller(HubOptions options, HuggingFaceHubClient? client = null, ILogger? logger = null)
+    /// <summary>Creates a puller over <paramref name="options"/>.</summary>
+    public ModelPuller(HubOptions options, ILogger? logger = null) : this(options, client: null, logger)
+    {
+    }
+
+    /// <summary>Creates a puller; <paramref name="client"/> (tests: a client over a fake Hub) defaults to one over <paramref name="options"/>.</summary>
+    internal ModelPuller(HubOptions options, HuggingFaceHubClient? client, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;

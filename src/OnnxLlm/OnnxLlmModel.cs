@@ -5,11 +5,11 @@ using OnnxLlm.Backends;
 using OnnxLlm.Backends.GenAi;
 using OnnxLlm.Generation;
 using OnnxLlm.Inference;
+using OnnxLlm.ModelFolder;
+using OnnxLlm.ModelFolder.GenAi;
 using OnnxLlm.Runtime;
 using OnnxLlm.Templates;
 using OnnxLlm.Tokenization;
-using OnnxLlm.ModelFolder;
-using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm;
 
@@ -58,13 +58,13 @@ public sealed class OnnxLlmModel : IDisposable
     internal ITokenGenerator Generator { get; }
 
     /// <summary>The tokenizer.</summary>
-    public QwenTokenizer Tokenizer { get; }
+    internal QwenTokenizer Tokenizer { get; }
 
     /// <summary>The model's own chat template (from tokenizer_config.json), or null when the folder has none.</summary>
-    public ChatTemplate? ChatTemplate { get; }
+    internal ChatTemplate? ChatTemplate { get; }
 
     /// <summary>Sampling defaults from generation_config.json.</summary>
-    public GenerationDefaults Defaults { get; }
+    internal GenerationDefaults Defaults { get; }
 
     /// <summary>Every token id that ends a response: EOS ids and the template's end-of-turn token.</summary>
     public IReadOnlyCollection<int> StopTokenIds { get; }
@@ -77,7 +77,7 @@ public sealed class OnnxLlmModel : IDisposable
 
     /// <summary>The generation engine of the OnnxLlm backend.</summary>
     /// <exception cref="InvalidOperationException">The model runs on the GenAI backend (<see cref="Backend"/>).</exception>
-    public GenerationEngine Engine => _engine ?? throw BackendIsGenAi(nameof(Engine));
+    internal GenerationEngine Engine => _engine ?? throw BackendIsGenAi(nameof(Engine));
 
     private InvalidOperationException BackendIsGenAi(string member) => new(
         $"{ModelId} runs on the ONNX Runtime GenAI backend; OnnxLlmModel.{member} belongs to the OnnxLlm backend " +

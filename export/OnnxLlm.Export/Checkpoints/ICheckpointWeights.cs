@@ -3,7 +3,7 @@ namespace OnnxLlm.Export.Checkpoints;
 /// <summary>
 /// Read access to the named weight tensors of a checkpoint, whatever their storage format or dtype.
 /// </summary>
-public interface ICheckpointWeights
+internal interface ICheckpointWeights
 {
     /// <summary>Whether the checkpoint holds a tensor of that name.</summary>
     bool Contains(string name);

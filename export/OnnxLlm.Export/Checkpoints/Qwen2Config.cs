@@ -8,7 +8,7 @@ namespace OnnxLlm.Export.Checkpoints;
 /// Qwen3 is Qwen2 plus a per-head RMSNorm of queries and keys before the rotary embedding (<see cref="HasQkNorm"/>),
 /// without q/k/v biases by default (<see cref="HasAttentionBias"/>) and with an explicit <c>head_dim</c>.
 /// </summary>
-public sealed record Qwen2Config
+internal sealed record Qwen2Config
 {
     /// <summary>Width of the residual stream.</summary>
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; }

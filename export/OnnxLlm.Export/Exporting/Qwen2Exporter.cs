@@ -31,7 +31,7 @@ public static class Qwen2Exporter
     public const string ReportFileName = ModelFolderFiles.ExportReport;
 
     /// <summary>Files copied from the checkpoint when present: tokenizer, chat template and generation settings.</summary>
-    public static readonly IReadOnlyList<string> CopiedFiles =
+    internal static readonly IReadOnlyList<string> CopiedFiles =
     [
         "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
         "merges.txt", "special_tokens_map.json", "added_tokens.json",

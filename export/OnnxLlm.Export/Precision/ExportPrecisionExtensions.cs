@@ -1,7 +1,7 @@
 namespace OnnxLlm.Export.Precision;
 
 /// <summary>Facts about an <see cref="ExportPrecision"/>.</summary>
-public static class ExportPrecisionExtensions
+internal static class ExportPrecisionExtensions
 {
     /// <summary>Bits per quantized Linear weight (4 or 8), or null for the float precisions.</summary>
     public static int? QuantizationBits(this ExportPrecision precision) => precision switch

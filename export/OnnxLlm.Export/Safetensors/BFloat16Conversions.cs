@@ -8,7 +8,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// bfloat16 ⇄ float32 conversions. Widening is exact (bf16 is the top half of a float32), so it is a shift; the
 /// span version is vectorized because the exporter widens gigabytes of weights.
 /// </summary>
-public static class BFloat16Conversions
+internal static class BFloat16Conversions
 {
     /// <summary>Widens one bfloat16 (given as its raw bits) to float32, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -9,7 +9,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// Spans returned by <see cref="GetBytes"/> are valid only until <see cref="Dispose"/>. The mappings are read-only,
 /// so reads from several threads at once are safe (an exporter converts tensors in parallel).
 /// </remarks>
-public sealed class SafetensorsCheckpoint : IDisposable
+internal sealed class SafetensorsCheckpoint : IDisposable
 {
     /// <summary>File name of a single-file checkpoint.</summary>
     public const string SingleFileName = "model.safetensors";

@@ -4,7 +4,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// The element types the exporter reads from and writes to safetensors files. Qwen2 checkpoints are published in
 /// these three; integer and float64 tensors are rejected rather than half-supported.
 /// </summary>
-public enum SafetensorsDType
+internal enum SafetensorsDType
 {
     /// <summary>bfloat16: the top 16 bits of an IEEE float32.</summary>
     BF16,
@@ -17,7 +17,7 @@ public enum SafetensorsDType
 }
 
 /// <summary>Size and naming helpers for <see cref="SafetensorsDType"/>.</summary>
-public static class SafetensorsDTypeExtensions
+internal static class SafetensorsDTypeExtensions
 {
     /// <summary>Bytes per element of <paramref name="dtype"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined dtype.</exception>

@@ -12,7 +12,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// Spans returned by this type are valid only until <see cref="Dispose"/>. The file must not be truncated by
 /// another process while it is open (that would fault on access, as with any memory mapping).
 /// </remarks>
-public sealed unsafe class SafetensorsFile : IDisposable
+internal sealed unsafe class SafetensorsFile : IDisposable
 {
     /// <summary>The largest header accepted, as in the reference implementation: a bigger one is surely hostile.</summary>
     public const long MaxHeaderLength = 100_000_000;

@@ -8,7 +8,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// <param name="FilePath">Full path of the index file.</param>
 /// <param name="Metadata">The index's <c>metadata</c> object, values as JSON text for non-strings (e.g. total_size).</param>
 /// <param name="WeightMap">Tensor name to shard file name (a bare file name in the index's folder).</param>
-public sealed record SafetensorsIndex(
+internal sealed record SafetensorsIndex(
     string FilePath,
     IReadOnlyDictionary<string, string> Metadata,
     IReadOnlyDictionary<string, string> WeightMap)

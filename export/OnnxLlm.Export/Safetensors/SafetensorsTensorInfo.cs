@@ -11,7 +11,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// <param name="FilePath">Full path of the file that holds the bytes.</param>
 /// <param name="DataOffset">Absolute offset of the first byte in <paramref name="FilePath"/> (not relative to the data section).</param>
 /// <param name="ByteLength">Number of bytes: <see cref="ElementCount"/> × element size.</param>
-public sealed record SafetensorsTensorInfo(
+internal sealed record SafetensorsTensorInfo(
     string Name,
     SafetensorsDType DType,
     long[] Shape,

@@ -4,7 +4,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// One tensor to be written by <see cref="SafetensorsWriter"/>: its header entry plus a callback that streams its
 /// bytes, so a writer never needs a whole checkpoint (gigabytes) in memory.
 /// </summary>
-public sealed class SafetensorsTensorSource
+internal sealed class SafetensorsTensorSource
 {
     /// <summary>Describes a tensor whose bytes are produced by <paramref name="writeData"/>.</summary>
     /// <param name="name">Tensor name; must not be <c>__metadata__</c>.</param>

@@ -9,7 +9,7 @@ namespace OnnxLlm.Export.Safetensors;
 /// tensors in the given order with consecutive offsets), padded with spaces to a multiple of 8 bytes so the data
 /// section is aligned. Tensor bytes are streamed from callbacks; the file appears at its path only when complete.
 /// </summary>
-public static class SafetensorsWriter
+internal static class SafetensorsWriter
 {
     /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/>, replacing any file there.</summary>
     /// <param name="path">Destination file. A temporary file beside it is written first, then moved into place.</param>

@@ -4,7 +4,7 @@ using OnnxLlm.Export.Qwen2;
 namespace OnnxLlm.Export.Synthetic;
 
 /// <summary>The tensors of a Qwen2 or Qwen3 checkpoint, as laid out by <c>shared/docs/synthetic-checkpoints.md</c>.</summary>
-public static class SyntheticCheckpointLayout
+internal static class SyntheticCheckpointLayout
 {
     /// <summary>
     /// Every tensor of a checkpoint for <paramref name="config"/>, in PyTorch module order (embedding, layers,

@@ -1,7 +1,7 @@
 namespace OnnxLlm.Export.Synthetic;
 
 /// <summary>The role of a tensor, which fixes how its uniform draws are scaled (see <see cref="SyntheticWeights"/>).</summary>
-public enum SyntheticTensorKind
+internal enum SyntheticTensorKind
 {
     /// <summary>RMSNorm weights (<c>*layernorm.weight</c>, <c>model.norm.weight</c>): 1 + 0.25 r.</summary>
     Norm,

@@ -4,7 +4,7 @@ namespace OnnxLlm.Export.Synthetic;
 /// <param name="Name">State-dict key, e.g. <c>model.layers.0.self_attn.q_proj.weight</c>.</param>
 /// <param name="Shape">Dimensions, row-major; Linear weights are [out, in].</param>
 /// <param name="Kind">Role, which selects the value formula.</param>
-public sealed record SyntheticTensorSpec(string Name, long[] Shape, SyntheticTensorKind Kind)
+internal sealed record SyntheticTensorSpec(string Name, long[] Shape, SyntheticTensorKind Kind)
 {
     /// <summary>Number of elements.</summary>
     public long ElementCount => Shape.Aggregate(1L, (count, dim) => checked(count * dim));

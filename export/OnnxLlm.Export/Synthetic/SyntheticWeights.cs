@@ -10,7 +10,7 @@ namespace OnnxLlm.Export.Synthetic;
 /// (tensor name, flat index, seed, config), so any element can be recomputed on its own, in any order or in
 /// parallel, and every implementation of the spec produces the same bits.
 /// </summary>
-public static class SyntheticWeights
+internal static class SyntheticWeights
 {
     private const ulong FnvOffsetBasis = 0xcbf29ce484222325;
     private const ulong FnvPrime = 0x100000001b3;

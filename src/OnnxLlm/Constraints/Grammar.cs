@@ -10,7 +10,7 @@ namespace OnnxLlm.Constraints;
 /// <see cref="GrammarTokenMatcher"/>. Create one with <see cref="FromJsonSchema"/>, <see cref="AnyJsonObject"/>
 /// or <see cref="AnyJsonValue"/>.
 /// </summary>
-public sealed class Grammar
+internal sealed class Grammar
 {
     internal Grammar(GrammarNode[] nodes, int root)
     {

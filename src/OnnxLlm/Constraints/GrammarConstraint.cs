@@ -10,7 +10,7 @@ namespace OnnxLlm.Constraints;
 /// construction and <see cref="IsComplete"/> turns true as the value closes. Create with
 /// <see cref="GrammarTokenMatcher.CreateConstraint"/>. Not thread-safe (one generation at a time).
 /// </summary>
-public sealed class GrammarConstraint : ILogitsConstraint
+internal sealed class GrammarConstraint : ILogitsConstraint
 {
     private readonly GrammarTokenMatcher _matcher;
     private readonly Grammar _grammar;

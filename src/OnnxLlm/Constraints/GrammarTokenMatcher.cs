@@ -10,7 +10,7 @@ namespace OnnxLlm.Constraints;
 /// character inside a string, every position after a comma), so repeated states cost one lookup. Thread-safe;
 /// keep one per (schema, tokenizer).
 /// </summary>
-public sealed class GrammarTokenMatcher
+internal sealed class GrammarTokenMatcher
 {
     private const int MaxCachedMasks = 512; // ~19 KB each for Qwen's vocabulary
 

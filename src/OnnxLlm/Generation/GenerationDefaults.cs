@@ -6,7 +6,7 @@ namespace OnnxLlm.Generation;
 /// The model author's sampling defaults from <c>generation_config.json</c> (Qwen2.5-Instruct ships
 /// temperature 0.7, top_p 0.8, top_k 20, repetition_penalty 1.05), used where a request sets nothing.
 /// </summary>
-public sealed record GenerationDefaults
+internal sealed record GenerationDefaults
 {
     /// <summary>Sampling temperature.</summary>
     public float Temperature { get; init; } = 0.7f;

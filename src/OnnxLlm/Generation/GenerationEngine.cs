@@ -15,7 +15,7 @@ namespace OnnxLlm.Generation;
 /// prompt) reuses that sequence's KV cache and prefills only the rest. The model runs on a scheduler thread of its
 /// own, so awaiting callers never tie up the thread pool.
 /// </summary>
-public sealed class GenerationEngine : ITokenGenerator
+internal sealed class GenerationEngine : ITokenGenerator
 {
     private readonly DecoderModel _model;
     private readonly QwenTokenizer _tokenizer;

@@ -1,7 +1,7 @@
 namespace OnnxLlm.Generation;
 
 /// <summary>How a <see cref="GenerationEngine"/> schedules requests; <see cref="OnnxLlmOptions"/> sets these for a loaded model.</summary>
-public sealed record GenerationEngineOptions
+internal sealed record GenerationEngineOptions
 {
     /// <summary>Default number of sequences decoded together.</summary>
     public const int DefaultMaxParallelSequences = 4;

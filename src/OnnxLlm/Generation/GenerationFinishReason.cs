@@ -1,7 +1,7 @@
 namespace OnnxLlm.Generation;
 
 /// <summary>Why a generation ended.</summary>
-public enum GenerationFinishReason
+internal enum GenerationFinishReason
 {
     /// <summary>The model produced an end token, or a stop sequence appeared.</summary>
     Stop,

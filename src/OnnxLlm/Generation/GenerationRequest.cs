@@ -3,7 +3,7 @@ using OnnxLlm.Generation.Sampling;
 namespace OnnxLlm.Generation;
 
 /// <summary>One generation: a tokenized prompt and the rules for continuing and stopping it.</summary>
-public sealed record GenerationRequest
+internal sealed record GenerationRequest
 {
     /// <summary>The prompt's token ids (already rendered through the chat template and tokenized).</summary>
     public required IReadOnlyList<int> PromptTokens { get; init; }

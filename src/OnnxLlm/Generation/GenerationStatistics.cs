@@ -4,7 +4,7 @@ namespace OnnxLlm.Generation;
 /// Counters of a <see cref="GenerationEngine"/> since it was created: how much prompt work the prefix cache saved and
 /// how many sequences decoded together. A snapshot; read it again for newer figures.
 /// </summary>
-public sealed record GenerationStatistics
+internal sealed record GenerationStatistics
 {
     /// <summary>Requests that started generating.</summary>
     public long Requests { get; init; }

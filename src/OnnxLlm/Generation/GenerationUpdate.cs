@@ -6,7 +6,7 @@ namespace OnnxLlm.Generation;
 /// Text never holds a broken UTF-8 sequence or any part of a stop sequence; an end token yields no update
 /// of its own (it is counted in <see cref="GeneratedTokens"/>).
 /// </summary>
-public readonly record struct GenerationUpdate
+internal readonly record struct GenerationUpdate
 {
     /// <summary>The generated token, or -1 on the final update and on text released at the end.</summary>
     public int TokenId { get; init; }

@@ -5,7 +5,7 @@ namespace OnnxLlm.Generation;
 /// <see cref="Apply"/> on every step's logits before sampling and <see cref="Accept"/> with the chosen token.
 /// One instance serves one generation.
 /// </summary>
-public interface ILogitsConstraint
+internal interface ILogitsConstraint
 {
     /// <summary>Masks disallowed tokens (sets their logits to −∞). Must leave at least one token allowed.</summary>
     void Apply(Span<float> logits);

@@ -12,7 +12,7 @@ namespace OnnxLlm.Inference;
 /// generated owns an <see cref="IDecoderState"/> (<see cref="DecoderState"/> or <see cref="StaticDecoderState"/>:
 /// its KV cache and bound buffers), and any number of states may run on one model concurrently.
 /// </summary>
-public sealed class DecoderModel : IDisposable
+internal sealed class DecoderModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly InferenceSession? _prefillSession;

@@ -10,7 +10,7 @@ namespace OnnxLlm.Inference;
 /// input and output buffers bound once and reused, so a decode step allocates nothing managed.
 /// Not thread-safe: one state serves one generation at a time.
 /// </summary>
-public sealed class DecoderState : IDecoderState
+internal sealed class DecoderState : IDecoderState
 {
     private readonly DecoderModel _model;
     private readonly OrtIoBinding _binding;

@@ -5,7 +5,7 @@ namespace OnnxLlm.Inference;
 /// by graph contract (GenAI-style shared KV buffer, or a static-shape contract for Core ML), not by caller.
 /// Not thread-safe: one state serves one generation at a time.
 /// </summary>
-public interface IDecoderState : IDisposable
+internal interface IDecoderState : IDisposable
 {
     /// <summary>Tokens the KV cache can hold.</summary>
     int Capacity { get; }

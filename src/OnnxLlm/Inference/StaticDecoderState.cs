@@ -12,7 +12,7 @@ namespace OnnxLlm.Inference;
 /// single tokens through the decode graph. Every buffer is bound once, so a decode step allocates nothing managed.
 /// Not thread-safe: one state serves one generation at a time.
 /// </summary>
-public sealed class StaticDecoderState : IDecoderState
+internal sealed class StaticDecoderState : IDecoderState
 {
     private readonly DecoderModel _model;
     private readonly StaticKvContract _contract;

@@ -11,7 +11,7 @@ namespace OnnxLlm.Runtime;
 /// resident) and runs at fp32 speed. int8 / int4 folders (MatMulNBits) are the fast, small choice on CPU. Shared by
 /// the SDK's load log and the CLI, so both say the same thing with the same numbers.
 /// </summary>
-public static class Fp16CpuNotice
+internal static class Fp16CpuNotice
 {
     /// <summary>Whether an fp16 model runs into the widening: an x86 / x64 process on ONNX Runtime's CPU provider.</summary>
     /// <param name="architecture">The process architecture (arm64 has fp16 kernels and is not affected).</param>

@@ -15,7 +15,7 @@ namespace OnnxLlm.Templates;
 /// <see cref="ChatTemplateException"/> naming the construct and its line/column, at parse time where possible;
 /// the engine never silently renders text that differs from Jinja2's.</para>
 /// </remarks>
-public sealed class ChatTemplate
+internal sealed class ChatTemplate
 {
     private readonly IReadOnlyList<Node> _nodes;
     private readonly IReadOnlyDictionary<string, string> _namedSources;

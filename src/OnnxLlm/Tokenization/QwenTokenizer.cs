@@ -21,7 +21,7 @@ namespace OnnxLlm.Tokenization;
 /// </para>
 /// <para>Instances are immutable after loading and safe to use from several threads at once.</para>
 /// </remarks>
-public sealed class QwenTokenizer
+internal sealed class QwenTokenizer
 {
     private const string VocabFileName = "vocab.json";
     private const string MergesFileName = "merges.txt";

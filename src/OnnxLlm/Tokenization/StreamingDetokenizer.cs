@@ -21,7 +21,7 @@ namespace OnnxLlm.Tokenization;
 /// only the string it returns (nothing when no text is complete) and <see cref="TryAppend"/> allocates nothing.
 /// </para>
 /// </remarks>
-public sealed class StreamingDetokenizer
+internal sealed class StreamingDetokenizer
 {
     private readonly QwenTokenizer _tokenizer;
 

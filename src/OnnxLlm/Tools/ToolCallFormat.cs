@@ -4,7 +4,7 @@ namespace OnnxLlm.Tools;
 /// The tool-call wire format of the Qwen2.5 chat template: <c>&lt;tool_call&gt;\n{"name": …, "arguments": {…}}\n&lt;/tool_call&gt;</c>;
 /// the tags are single added tokens in Qwen's vocabulary.
 /// </summary>
-public static class ToolCallFormat
+internal static class ToolCallFormat
 {
     /// <summary>The opening tag.</summary>
     public const string OpenTag = "<tool_call>";

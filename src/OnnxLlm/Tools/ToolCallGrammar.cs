@@ -14,7 +14,7 @@ namespace OnnxLlm.Tools;
 /// <c>&lt;tool_call&gt;\n{"name": "&lt;one of the functions&gt;", "arguments": &lt;object valid against that function's schema&gt;}\n&lt;/tool_call&gt;</c>.
 /// The name picks the argument schema; the tags are the tokenizer's single added tokens when it has them.
 /// </summary>
-public static class ToolCallGrammar
+internal static class ToolCallGrammar
 {
     private static readonly JsonSerializerOptions s_names = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -9,7 +9,7 @@ namespace OnnxLlm.Tools;
 /// carries the error in <see cref="FunctionCallContent.Exception"/> (name "unknown" unless one could be read),
 /// which FunctionInvokingChatClient reports back to the model.
 /// </summary>
-public static class ToolCallParser
+internal static class ToolCallParser
 {
     /// <summary>Parses a call body such as <c>{"name": "f", "arguments": {"x": 1}}</c>.</summary>
     /// <param name="json">The text between the tags (surrounding whitespace is ignored).</param>

@@ -10,7 +10,7 @@ namespace OnnxLlm.Tools;
 /// it closes (or at <see cref="Flush"/> if the model stopped inside it). Whitespace that only separates
 /// calls from each other or from the text is dropped. One instance per response; not thread-safe.
 /// </summary>
-public sealed class ToolCallStreamParser
+internal sealed class ToolCallStreamParser
 {
     private readonly StringBuilder _outside = new();
     private readonly StringBuilder _inside = new();

@@ -12,11 +12,13 @@ public sealed class SafetensorsRoundTripTests
         [0f, -0f, 1f, -1.5f, 0.333333343f, 65504f, -2.75e-3f, 1e-5f, 3.14159274f, -123.25f, float.PositiveInfinity];
 
     [TestMethod]
-    [DataRow(SafetensorsDType.BF16)]
-    [DataRow(SafetensorsDType.F16)]
-    [DataRow(SafetensorsDType.F32)]
-    public async Task WriterThenReader_GivesExactValues(SafetensorsDType dtype)
+    [DataRow("BF16")]
+    [DataRow("F16")]
+    [DataRow("F32")]
+    public async Task WriterThenReader_GivesExactValues(string dtypeName)
     {
+        // SafetensorsDType is internal; public test methods take its name.
+        var dtype = Enum.Parse<SafetensorsDType>(dtypeName);
         using var temp = new TempDirectory("st-roundtrip");
         // Values representable in the dtype, so reading back must reproduce them exactly.
         float[] expected = Values.Select(v => Representable(v, dtype)).ToArray();

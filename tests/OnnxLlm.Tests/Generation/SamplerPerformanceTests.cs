@@ -20,8 +20,10 @@ public sealed class SamplerPerformanceTests
 
     [TestMethod]
     [DynamicData(nameof(Configurations))]
-    public void SteadyState_SampleAndAccept_AllocateNothing(string name, SamplingOptions options)
+    public void SteadyState_SampleAndAccept_AllocateNothing(string name, object configuration)
     {
+        // SamplingOptions is internal; MSTest's public test methods take it as object.
+        var options = (SamplingOptions)configuration;
         float[] source = TestLogits.LlmLike(3);
         float[] work = new float[source.Length];
         int[] prompt = Enumerable.Range(0, 2000).Select(i => (i * 7919) % source.Length).ToArray();

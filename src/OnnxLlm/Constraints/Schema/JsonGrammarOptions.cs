@@ -4,7 +4,7 @@ namespace OnnxLlm.Constraints.Schema;
 /// Bounds that keep constrained JSON finite and parseable whatever the model prefers: a model that likes
 /// spaces or digits cannot write them forever.
 /// </summary>
-public sealed record JsonGrammarOptions
+internal sealed record JsonGrammarOptions
 {
     /// <summary>Most whitespace bytes at each position between tokens of JSON (0: compact JSON only). Default 2, range 0..15.</summary>
     public int MaxWhitespace { get; init; } = 2;

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace OnnxLlm.Generation.Sampling;
 
 /// <summary>Fast validation of a logits row before sampling.</summary>
-public static class LogitsGuard
+internal static class LogitsGuard
 {
     /// <summary>
     /// Throws <see cref="InvalidLogitsException"/> carrying <paramref name="step"/> if <paramref name="logits"/>

@@ -24,7 +24,7 @@ namespace OnnxLlm.Generation.Sampling;
 /// (OpenAI definitions) count only generated tokens.
 /// </para>
 /// </remarks>
-public sealed record SamplingOptions
+internal sealed record SamplingOptions
 {
     private readonly float _temperature = 1f;
     private readonly int? _topK;

@@ -29,7 +29,7 @@ namespace OnnxLlm.Generation.Sampling;
 /// </para>
 /// <para>Not thread-safe: one sampler belongs to one generation loop.</para>
 /// </remarks>
-public sealed class TokenSampler
+internal sealed class TokenSampler
 {
     // Top-k pre-filter: try "logit ≥ max - offset" for growing offsets until at least k tokens qualify, so the
     // exact selection runs on a short list. Past the last offset every token is a candidate.

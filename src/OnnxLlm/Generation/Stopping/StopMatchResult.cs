@@ -6,4 +6,4 @@ namespace OnnxLlm.Generation.Stopping;
 /// </param>
 /// <param name="Stopped">True when a stop sequence completed: stop generating and discard everything after it.</param>
 /// <param name="MatchedStop">The stop sequence that completed, or <see langword="null"/> when <paramref name="Stopped"/> is false.</param>
-public readonly record struct StopMatchResult(string Emit, bool Stopped, string? MatchedStop);
+internal readonly record struct StopMatchResult(string Emit, bool Stopped, string? MatchedStop);

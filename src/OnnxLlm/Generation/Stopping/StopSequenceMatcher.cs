@@ -27,7 +27,7 @@ namespace OnnxLlm.Generation.Stopping;
 /// strings allocate (empty results return <see cref="string.Empty"/>). Not thread-safe.
 /// </para>
 /// </remarks>
-public sealed class StopSequenceMatcher
+internal sealed class StopSequenceMatcher
 {
     private readonly string[] _stops;
     private char[] _buffer;
