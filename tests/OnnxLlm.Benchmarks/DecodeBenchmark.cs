@@ -9,6 +9,7 @@ using OnnxLlm.Export.Synthetic;
 using OnnxLlm.Generation;
 using OnnxLlm.Generation.Sampling;
 using OnnxLlm.Inference;
+using OnnxLlm.Inference.Gqa;
 using OnnxLlm.Runtime;
 using OnnxLlm.Tokenization;
 

@@ -1,6 +1,7 @@
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Export.Tests.Exporting;
 using OnnxLlm.Inference;
+using OnnxLlm.Inference.StaticKv;
 using OnnxLlm.Testing;
 
 namespace OnnxLlm.Export.Tests.CoreML;

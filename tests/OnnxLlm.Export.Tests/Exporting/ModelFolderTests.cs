@@ -1,12 +1,12 @@
 using System.Text.Json;
-using OnnxLlm.Export.Checkpoints;
 using Google.Protobuf;
+using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Exporting;
 using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Inference;
-using OnnxLlm.Testing;
 using OnnxLlm.ModelFolder.GenAi;
+using OnnxLlm.Testing;
 
 namespace OnnxLlm.Export.Tests.Exporting;
 
@@ -92,12 +92,12 @@ public sealed class ModelFolderTests
         // engine must pass masks exactly as wide as the sequence, and reach the same numbers.
         string folder = await EditedCopyAsync(m =>
         {
-            var flag = m.MetadataProps.Single(p => p.Key == "onnxllm.attention_mask");
+            var flag = m.MetadataProps.Single(p => p.Key == OnnxLlm.ModelFolder.GraphMetadata.AttentionMaskKey);
             m.MetadataProps.Remove(flag);
         });
         var golden = Golden.Instance.Cases[1];
         using var model = ModelRunner.Load(folder);
-        Assert.IsFalse(model.CountsAttentionMask);
+        Assert.IsFalse(((OnnxLlm.Inference.Gqa.GqaDecoderModel)model).CountsAttentionMask);
         using var state = model.CreateState(golden.InputIds.Length + golden.Greedy.Length);
         var logits = state.Prefill(golden.InputIds);
         Assert.IsLessThanOrEqualTo(1e-4, ModelRunner.MaxAbsDiff(logits, golden.LastLogits));

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.Export.Precision;
 using OnnxLlm.Inference;
+using OnnxLlm.Inference.Gqa;
 using OnnxLlm.Testing;
 
 namespace OnnxLlm.Tests.Engine;

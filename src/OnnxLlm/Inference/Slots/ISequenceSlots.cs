@@ -3,9 +3,9 @@ namespace OnnxLlm.Inference.Slots;
 /// <summary>
 /// The KV caches of several sequences over one loaded model, as the batch scheduler sees them: numbered slots
 /// that are prefilled one at a time and decoded together, one token per slot per step. Implementations differ
-/// by graph contract: <see cref="BatchedKvSlots"/> decodes every slot in one batched run (GroupQueryAttention's
+/// by graph contract: <see cref="Gqa.BatchedKvSlots"/> decodes every slot in one batched run (GroupQueryAttention's
 /// per-row lengths over a shared <c>[slots, kv_heads, capacity, head_dim]</c> buffer);
-/// <see cref="StaticKvSlots"/> (static-kv-v1, batch 1 by contract) runs one slot after another.
+/// <see cref="StaticKv.StaticKvSlots"/> (static-kv-v1, batch 1 by contract) runs one slot after another.
 /// Not thread-safe: the scheduler's own thread is the only caller.
 /// </summary>
 internal interface ISequenceSlots : IDisposable

@@ -1,4 +1,6 @@
-namespace OnnxLlm.Inference.Slots;
+using OnnxLlm.Inference.Slots;
+
+namespace OnnxLlm.Inference.StaticKv;
 
 /// <summary>
 /// Slots over a static-kv-v1 folder (the coreml target). Its graphs have batch 1 by contract, so each slot is its own
@@ -7,14 +9,14 @@ namespace OnnxLlm.Inference.Slots;
 /// </summary>
 internal sealed unsafe class StaticKvSlots : ISequenceSlots
 {
-    private readonly DecoderModel _model;
+    private readonly StaticKvDecoderModel _model;
     private readonly StaticDecoderState?[] _states;
     private readonly int _kvHeads;
     private readonly int _rowBytes;
 
-    public StaticKvSlots(DecoderModel model, int slotCount)
+    public StaticKvSlots(StaticKvDecoderModel model, int slotCount)
     {
-        var contract = model.StaticContract ?? throw new ArgumentException("The model has no static-kv-v1 contract.", nameof(model));
+        var contract = model.StaticContract;
         _model = model;
         _states = new StaticDecoderState?[slotCount];
         SlotCapacity = Math.Min(contract.MaxLength, model.Config.ContextLength);

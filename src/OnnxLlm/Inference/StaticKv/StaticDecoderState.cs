@@ -1,7 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.ModelFolder.StaticKv;
 
-namespace OnnxLlm.Inference;
+namespace OnnxLlm.Inference.StaticKv;
 
 /// <summary>
 /// One sequence's state for a <c>static-kv-v1</c> model folder (the coreml export target), on any execution
@@ -14,7 +14,7 @@ namespace OnnxLlm.Inference;
 /// </summary>
 internal sealed class StaticDecoderState : IDecoderState
 {
-    private readonly DecoderModel _model;
+    private readonly StaticKvDecoderModel _model;
     private readonly StaticKvContract _contract;
     private readonly RunOptions _runOptions = new();
     private readonly PinnedTensor[] _pastKeys;
@@ -25,10 +25,10 @@ internal sealed class StaticDecoderState : IDecoderState
     private int _decodeVisible; // leading past columns of the decode mask currently set to "attend"
     private bool _disposed;
 
-    internal StaticDecoderState(DecoderModel model, int capacity)
+    internal StaticDecoderState(StaticKvDecoderModel model, int capacity)
     {
         _model = model;
-        _contract = model.StaticContract ?? throw new InvalidOperationException("The model has no static-kv-v1 contract.");
+        _contract = model.StaticContract;
         Capacity = capacity;
         var type = model.KvElementType;
         long[] kvShape = [1, _contract.NumKeyValueHeads, _contract.MaxLength, _contract.HeadSize];
@@ -118,7 +118,7 @@ internal sealed class StaticDecoderState : IDecoderState
 
     private void RunPrefillChunk(ReadOnlySpan<int> tokens)
     {
-        var g = _prefill ??= new StaticGraphBuffers(_model.PrefillSession!, _contract, _model.KvElementType, _contract.PrefillChunk,
+        var g = _prefill ??= new StaticGraphBuffers(_model.PrefillSession, _contract, _model.KvElementType, _contract.PrefillChunk,
             _pastKeys, _pastValues, _logits);
         int p = Length, real = tokens.Length, s = g.S, width = _contract.MaxLength + s;
         for (int j = 0; j < s; j++)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.ModelFolder.GenAi;
 
-namespace OnnxLlm.Inference;
+namespace OnnxLlm.Inference.Gqa;
 
 /// <summary>
 /// One sequence's decoding state: a KV cache preallocated for <see cref="Capacity"/> tokens and bound as
@@ -12,7 +12,7 @@ namespace OnnxLlm.Inference;
 /// </summary>
 internal sealed class DecoderState : IDecoderState
 {
-    private readonly DecoderModel _model;
+    private readonly GqaDecoderModel _model;
     private readonly OrtIoBinding _binding;
     private readonly RunOptions _runOptions = new();
     private readonly OrtValue[] _keys;
@@ -27,7 +27,7 @@ internal sealed class DecoderState : IDecoderState
     private bool _disposed;
     private long _runTicks;
 
-    internal DecoderState(DecoderModel model, int capacity)
+    internal DecoderState(GqaDecoderModel model, int capacity)
     {
         _model = model;
         Capacity = capacity;

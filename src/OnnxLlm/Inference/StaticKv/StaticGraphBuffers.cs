@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.ModelFolder.GenAi;
 using OnnxLlm.ModelFolder.StaticKv;
 
-namespace OnnxLlm.Inference;
+namespace OnnxLlm.Inference.StaticKv;
 
 /// <summary>
 /// The inputs and outputs of one static-kv-v1 graph (S new tokens), allocated and bound once: ids, positions,

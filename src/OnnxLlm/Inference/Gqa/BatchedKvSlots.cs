@@ -1,7 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.Inference.Slots;
 using OnnxLlm.ModelFolder.GenAi;
 
-namespace OnnxLlm.Inference.Slots;
+namespace OnnxLlm.Inference.Gqa;
 
 /// <summary>
 /// Slots over a GenAI-style graph (GroupQueryAttention with past and present sharing one buffer). Each layer's keys
@@ -16,7 +17,7 @@ namespace OnnxLlm.Inference.Slots;
 /// </summary>
 internal sealed unsafe class BatchedKvSlots : ISequenceSlots
 {
-    private readonly DecoderModel _model;
+    private readonly GqaDecoderModel _model;
     private readonly GenAiConfig _config;
     private readonly int _vocab;
     private readonly int _rowBytes;
@@ -35,7 +36,7 @@ internal sealed unsafe class BatchedKvSlots : ISequenceSlots
     private OrtIoBinding? _prefillBinding;
     private bool _disposed;
 
-    public BatchedKvSlots(DecoderModel model, int slotCount, int slotCapacity)
+    public BatchedKvSlots(GqaDecoderModel model, int slotCount, int slotCapacity)
     {
         _model = model;
         _config = model.Config;
