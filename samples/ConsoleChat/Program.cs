@@ -1,10 +1,11 @@
 using System.CommandLine;
 using ConsoleChat;
 using OnnxLlm;
+using OnnxLlm.Backends;
 using OnnxLlm.Chat;
+using OnnxLlm.Hub;
 using OnnxLlm.Runtime;
 using Spectre.Console;
-using OnnxLlm.Hub;
 
 // A console chat over OnnxLlm's IChatClient: streaming answers, multi-turn history, /reset, /system, /exit,
 // Ctrl+C to stop an answer, time-to-first-token and tokens/s after each answer, and a thinking model's reasoning dimmed.
@@ -18,8 +19,9 @@ var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens pe
 var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (0 = greedy; default: the model's generation_config.json)." };
 var seed = new Option<long?>("--seed") { Description = "Sampling seed (same seed, same answer)." };
 var system = new Option<string?>("--system") { Description = "System prompt." };
+var backend = new Option<InferenceBackend>("--backend") { Description = "Runtime: Auto (default), OnnxLlm (our loop) or GenAI (ONNX Runtime GenAI).", DefaultValueFactory = _ => InferenceBackend.Auto };
 var noThink = new Option<bool>("--no-think") { Description = "Thinking models (Qwen3): answer directly, without a reasoning block." };
-var root = new RootCommand("Chat with a Qwen model in-process (OnnxLlm).") { model, provider, units, strict, fallback, threads, maxTokens, temperature, seed, system, noThink };
+var root = new RootCommand("Chat with a Qwen model in-process (OnnxLlm).") { model, provider, units, strict, fallback, threads, maxTokens, temperature, seed, system, noThink, backend };
 root.SetAction(async (result, cancellationToken) =>
 {
     var options = new OnnxLlmOptions
@@ -30,6 +32,7 @@ root.SetAction(async (result, cancellationToken) =>
         CoreML = new CoreMLOptions { ComputeUnits = result.GetValue(units), Strict = result.GetValue(strict) },
         IntraOpThreads = result.GetValue(threads),
         EnableThinking = !result.GetValue(noThink),
+        Backend = result.GetValue(backend),
         // --model also takes a Hugging Face model id: pulled, exported and cached on first use.
         ModelResolver = new HuggingFaceModelResolver(),
     };

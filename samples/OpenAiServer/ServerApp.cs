@@ -1,6 +1,6 @@
 using OnnxLlm.Hosting;
-using OnnxLlm.Samples.OpenAiServer.Endpoints;
 using OnnxLlm.Hub;
+using OnnxLlm.Samples.OpenAiServer.Endpoints;
 
 namespace OnnxLlm.Samples.OpenAiServer;
 
@@ -17,6 +17,8 @@ public static class ServerApp
     {
         ["--model"] = "OnnxLlm:ModelPath",
         ["--model-id"] = "OnnxLlm:ModelId",
+        ["--backend"] = "OnnxLlm:Backend",
+        ["--precision"] = "OnnxLlm:Precision",
         ["--api-key"] = "OnnxLlm:Server:ApiKey",
     };
 

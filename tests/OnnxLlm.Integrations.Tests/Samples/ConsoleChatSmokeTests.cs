@@ -38,6 +38,23 @@ public sealed partial class ConsoleChatSmokeTests
     }
 
     [TestMethod]
+    public async Task BackendGenAi_AnswersLikeOurLoop()
+    {
+        string model = await TestModels.TinyAsync(ExportPrecision.Fp32);
+        await using var chat = SampleRun.Start("ConsoleChat.dll", "--model", model, "--temperature", "0", "--max-tokens", "6", "--threads", "1",
+            "--backend", "GenAI");
+        foreach (var line in new[] { "hello", "/exit" })
+            await chat.WriteLineAsync(line);
+        Assert.AreEqual(0, await chat.WaitForExitAsync(TimeSpan.FromMinutes(2)), chat.StdErr);
+
+        // Greedy tokens are the same on both backends (same graph, same logits), so our loop's answer is the oracle.
+        using var direct = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = model, IntraOpThreads = 1, Backend = Backends.InferenceBackend.OnnxLlm });
+        var expected = await direct.GetResponseAsync([new ChatMessage(ChatRole.User, "hello")], new ChatOptions { Temperature = 0, MaxOutputTokens = 6 });
+        string[] answers = AnswerLine().Matches(chat.StdOut).Select(m => m.Groups[1].Value).ToArray();
+        CollectionAssert.AreEqual(new[] { expected.Text }, answers, chat.StdOut);
+    }
+
+    [TestMethod]
     public async Task CtrlC_StopsTheAnswer_AndTheChatGoesOn()
     {
         if (OperatingSystem.IsWindows()) Assert.Inconclusive("SIGINT is sent with kill(1).");

@@ -20,7 +20,7 @@ public sealed class ServerGenAiBackendTests
             Assert.AreEqual(InferenceBackend.OnnxLlm, ours.Services.GetRequiredService<OnnxLlmModel>().Backend);
             expected = await ContentAsync(ours);
         }
-        await using var genAi = await ServerFixture.StartAsync("--OnnxLlm:Backend", "GenAI");
+        await using var genAi = await ServerFixture.StartAsync("--backend", "genai");
         Assert.AreEqual(InferenceBackend.GenAI, genAi.Services.GetRequiredService<OnnxLlmModel>().Backend);
         Assert.AreEqual(expected, await ContentAsync(genAi));
     }
