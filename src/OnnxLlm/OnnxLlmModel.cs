@@ -130,7 +130,7 @@ public sealed class OnnxLlmModel : IDisposable
     {
         var tokenizer = QwenTokenizer.FromDirectory(directory);
         var defaults = GenerationDefaults.Load(Path.Combine(directory, ModelFolderFiles.GenerationConfig));
-        var template = tokenizer.ChatTemplate is { } source ? ChatTemplate.Parse(source) : null;
+        var template = ParseTemplate(tokenizer);
         string modelId = options.ModelId ?? resolvedId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
 
         DecoderModel? decoder = null;
@@ -206,6 +206,20 @@ public sealed class OnnxLlmModel : IDisposable
             logger.LogWarning("{Directory} was not exported for Core ML (its graph uses contrib ops and dynamic shapes, which the CoreML " +
                               "execution provider leaves to the CPU); export it with `onnxllm export --target coreml`.", directory);
         return decoder;
+    }
+
+    /// <summary>The folder's chat template, parsed at load so that an unsupported one fails now, naming its file.</summary>
+    private static ChatTemplate? ParseTemplate(QwenTokenizer tokenizer)
+    {
+        if (tokenizer.ChatTemplate is not { } source) return null;
+        try
+        {
+            return ChatTemplate.Parse(source);
+        }
+        catch (ChatTemplateException ex)
+        {
+            throw new ChatTemplateException($"Chat template in '{tokenizer.ChatTemplatePath}' is not supported: {ex.Reason}", ex.Line, ex.Column, ex);
+        }
     }
 
     /// <summary>Qwen's ChatML closes every turn with &lt;|im_end|&gt;; a model emitting it has finished its answer.</summary>

@@ -50,6 +50,7 @@ internal sealed class QwenTokenizer
         EosToken = definition.EosToken;
         PadToken = definition.PadToken;
         ChatTemplate = definition.ChatTemplate;
+        ChatTemplatePath = definition.ChatTemplatePath;
 
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
         var addedById = new Dictionary<int, AddedToken>();
@@ -140,6 +141,9 @@ internal sealed class QwenTokenizer
 
     /// <summary>The raw Jinja <c>chat_template</c> from tokenizer_config.json, or null when there is none.</summary>
     public string? ChatTemplate { get; }
+
+    /// <summary>The tokenizer_config.json <see cref="ChatTemplate"/> came from (for errors that must name it), or null.</summary>
+    public string? ChatTemplatePath { get; }
 
     /// <summary>
     /// Loads the tokenizer files of a Hugging Face model directory: vocab.json + merges.txt (+ tokenizer_config.json
@@ -240,6 +244,7 @@ internal sealed class QwenTokenizer
         definition.EosToken = eos;
         definition.PadToken = pad;
         definition.ChatTemplate = chatTemplate;
+        definition.ChatTemplatePath = chatTemplate is null ? null : tokenizerConfigPath;
     }
 
     /// <summary>

@@ -29,4 +29,7 @@ internal sealed class TokenizerDefinition
     public string? PadToken { get; set; }
 
     public string? ChatTemplate { get; set; }
+
+    /// <summary>The file <see cref="ChatTemplate"/> was read from, for error messages.</summary>
+    public string? ChatTemplatePath { get; set; }
 }

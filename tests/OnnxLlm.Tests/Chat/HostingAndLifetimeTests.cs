@@ -99,6 +99,47 @@ public sealed class HostingAndLifetimeTests
     {
         var ex = Assert.ThrowsExactly<DirectoryNotFoundException>(() => new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = "/no/such/model" }));
         StringAssert.Contains(ex.Message, "/no/such/model");
+        // Without a resolver, a model id is not found either, and the message says what would load one.
+        var id = Assert.ThrowsExactly<DirectoryNotFoundException>(() => new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = "Qwen/No-Such-Model" }));
+        StringAssert.Contains(id.Message, "OnnxLlm.Hub");
+    }
+
+    [TestMethod]
+    public async Task ModelResolver_TurnsANameIntoAFolder_AndNamesTheModel()
+    {
+        string folder = await TestModels.TinyAsync(ExportPrecision.Fp32);
+        var resolver = new FolderAliasResolver("acme/tiny", folder);
+        using var client = new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = "acme/tiny", ModelResolver = resolver, IntraOpThreads = 1 });
+        Assert.AreEqual("acme/tiny", client.Model.ModelId);
+        Assert.AreEqual(folder, client.Model.Directory);
+        Assert.AreEqual(1, resolver.Calls);
+        // A name the resolver does not know is the same clear error as a missing folder.
+        var ex = Assert.ThrowsExactly<DirectoryNotFoundException>(() =>
+            new OnnxLlmChatClient(new OnnxLlmOptions { ModelPath = "acme/other", ModelResolver = resolver }));
+        StringAssert.Contains(ex.Message, nameof(FolderAliasResolver));
+    }
+
+    [TestMethod]
+    public async Task UnsupportedChatTemplate_FailsAtLoad_NamingItsFile()
+    {
+        string folder = TestModels.CopyFolder(await TestModels.TinyAsync(ExportPrecision.Fp32), "bad-template");
+        string config = Path.Combine(folder, "tokenizer_config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!;
+        json["chat_template"] = "{% for m in messages %}{{ m.content }";
+        File.WriteAllText(config, json.ToJsonString());
+        var ex = Assert.Throws<OnnxLlm.Templates.ChatTemplateException>(() => OnnxLlmModel.Load(new OnnxLlmOptions { ModelPath = folder }));
+        StringAssert.Contains(ex.Message, config);
+    }
+
+    private sealed class FolderAliasResolver(string alias, string folder) : IModelResolver
+    {
+        public int Calls { get; private set; }
+
+        public Task<ResolvedModel?> ResolveAsync(ModelResolveRequest request, CancellationToken cancellationToken)
+        {
+            Calls++;
+            return Task.FromResult(request.ModelPath == alias ? new ResolvedModel(folder, alias) : null);
+        }
     }
 
     [TestMethod]
