@@ -123,7 +123,7 @@ public sealed class DecoderModel : IDisposable
     /// <param name="sessionOptions">ONNX Runtime session options (execution provider, threads); the model does not dispose them.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">genai_config.json or the ONNX file is missing.</exception>
-    /// <exception cref="InvalidDataException">The config or the ONNX file is malformed.</exception>
+    /// <exception cref="InvalidDataException">The config or the ONNX file is malformed, or the config names something this loop does not run (a GenAI-builder field, named in the message).</exception>
     public static DecoderModel Load(string directory, SessionOptions sessionOptions)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -131,8 +131,10 @@ public sealed class DecoderModel : IDisposable
         directory = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Model folder not found: {directory}");
-        var config = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
+        string configPath = Path.Combine(directory, ModelFolderFiles.GenAiConfig);
+        var config = GenAiConfig.Load(configPath);
         string contractPath = Path.Combine(directory, StaticKvContract.FileName);
+        Backends.GenAiConfigSupport.CheckForOurLoop(config, configPath, staticKv: File.Exists(contractPath));
         if (File.Exists(contractPath))
             return LoadStatic(directory, config, StaticKvContract.Load(contractPath), sessionOptions);
         string onnxPath = Path.Combine(directory, config.DecoderFileName);
@@ -198,7 +200,7 @@ public sealed class DecoderModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.ContextLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.MaxSequenceLength);
         if (StaticContract is { } contract)
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, contract.MaxLength);
@@ -216,7 +218,7 @@ public sealed class DecoderModel : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         return StaticContract is null
-            ? new Slots.BatchedKvSlots(this, slotCount, Config.ContextLength)
+            ? new Slots.BatchedKvSlots(this, slotCount, Config.MaxSequenceLength)
             : new Slots.StaticKvSlots(this, slotCount);
     }
 
