@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Google.Protobuf;
+using OnnxLlm.Export.Onnx.Schema;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OnnxLlm.Backends;
@@ -300,6 +302,43 @@ public sealed class GenAiBuilderFolderTests
         var warning = logs.Entries.Single(e => e.Level == LogLevel.Warning && e.Message.Contains("provider_options"));
         StringAssert.Contains(warning.Message, Path.Combine(folder, "genai_config.json"));
         StringAssert.Contains(warning.Message, "'cuda'");
+    }
+
+    /// <summary>
+    /// The builder's graph takes position_ids where rotary runs outside attention (e.g. its dml builds), and its config
+    /// then names the input. Our export has no such graph, so the input is declared on ours (unused, which is enough to
+    /// be an input our loop does not feed): forced, our loop refuses naming it; Auto runs GenAI with the goldens.
+    /// </summary>
+    [TestMethod]
+    public async Task BuilderFolderWithPositionIds_AutoPicksGenAI_WithTheGoldenTokens()
+    {
+        string folder = await BuilderFolderAsync("position-ids", c =>
+        {
+            // The builder's order: input_ids, attention_mask, position_ids, past names.
+            var ordered = new JsonObject { ["input_ids"] = "input_ids", ["attention_mask"] = "attention_mask", ["position_ids"] = "position_ids",
+                ["past_key_names"] = "past_key_values.%d.key", ["past_value_names"] = "past_key_values.%d.value" };
+            Decoder(c)["inputs"] = ordered;
+        });
+        string onnx = Path.Combine(folder, "model.onnx");
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        var positionIds = proto.Graph.Input.Single(i => i.Name == "input_ids").Clone();
+        positionIds.Name = "position_ids";
+        proto.Graph.Input.Add(positionIds);
+        File.WriteAllBytes(onnx, proto.ToByteArray());
+
+        var ex = Assert.ThrowsExactly<InvalidDataException>(() => Load(folder, InferenceBackend.OnnxLlm));
+        StringAssert.Contains(ex.Message, "position_ids");
+        using var model = Load(folder, InferenceBackend.Auto);
+        Assert.AreEqual(InferenceBackend.GenAI, model.Backend);
+        var sampling = ChatOptionsMapping.ToSampling(null, model.Defaults);
+        foreach (var golden in Golden.Instance.Cases)
+        {
+            var (tokens, _, _) = await TokenGeneratorConformanceTests.RunAsync(model.Generator, new GenerationRequest
+            {
+                PromptTokens = golden.InputIds, MaxNewTokens = golden.Greedy.Length, Sampling = sampling,
+            });
+            CollectionAssert.AreEqual(golden.Greedy, tokens, golden.Name);
+        }
     }
 
     /// <summary>What the format reader keeps of a builder file beyond the decoder shapes.</summary>
