@@ -58,7 +58,7 @@ internal static class ScoreCommand
             using var loaded = decoder;
             if (Fp16CpuNotice.ForLoadedModel(decoder, RuntimeInformation.ProcessArchitecture, runsOnCpuProvider: true) is { } notice)
                 Console.Error.WriteLine("Note: " + notice);
-            using var state = decoder.CreateState(Math.Min(decoder.Config.ContextLength, prompt.Length + steps + 1));
+            using var state = decoder.CreateState(Math.Min(decoder.Config.MaxSequenceLength, prompt.Length + steps + 1));
             var logits = state.Prefill(prompt);
             int argmax = ArgMax(logits);
             if (result.GetValue(logitsOut) is { } file)

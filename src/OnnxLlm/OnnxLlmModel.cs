@@ -63,7 +63,7 @@ public sealed class OnnxLlmModel : IDisposable
     /// <summary>The model's own chat template (from tokenizer_config.json), or null when the folder has none.</summary>
     internal ChatTemplate? ChatTemplate { get; }
 
-    /// <summary>Sampling defaults from generation_config.json.</summary>
+    /// <summary>Sampling defaults: generation_config.json's when the folder has one, else genai_config.json's <c>search</c> section.</summary>
     internal GenerationDefaults Defaults { get; }
 
     /// <summary>Every token id that ends a response: EOS ids and the template's end-of-turn token.</summary>
@@ -128,17 +128,25 @@ public sealed class OnnxLlmModel : IDisposable
 
     private static OnnxLlmModel LoadFolder(OnnxLlmOptions options, string directory, string? resolvedId, ILogger logger)
     {
+        string configPath = Path.Combine(directory, ModelFolderFiles.GenAiConfig);
+        var config = GenAiConfig.Load(configPath);
+        GenAiConfigSupport.CheckForEitherBackend(config, configPath);
         var tokenizer = QwenTokenizer.FromDirectory(directory);
-        var defaults = GenerationDefaults.Load(Path.Combine(directory, ModelFolderFiles.GenerationConfig));
+        var defaults = GenerationDefaults.Load(Path.Combine(directory, ModelFolderFiles.GenerationConfig), config.Search);
         var template = ParseTemplate(tokenizer);
         string modelId = options.ModelId ?? resolvedId ?? Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
 
         DecoderModel? decoder = null;
         ITokenGenerator generator;
-        GenAiConfig config;
-        var backend = BackendSelector.Choose(options, directory);
+        var backend = BackendSelector.Choose(options, directory, config);
         if (backend == InferenceBackend.OnnxLlm)
         {
+            // Decided: a warning, not an error. provider_options are GenAI's session settings; with our loop forced the
+            // user chose OnnxLlmOptions.ExecutionProvider, and the weights themselves run there (or fail to load, naming why).
+            foreach (var provider in GenAiConfigSupport.DeviceProviders(config))
+                logger.LogWarning("{ConfigPath}: 'model.decoder.session_options.provider_options' names '{Provider}', which ONNX Runtime GenAI would use; " +
+                                  "the OnnxLlm backend ignores it and runs on {ExecutionProvider} (set Backend to Auto or GenAI to run on '{Provider}').",
+                    configPath, provider.Name, options.ExecutionProvider, provider.Name);
             try
             {
                 decoder = LoadDecoder(options, directory, logger);
@@ -150,14 +158,7 @@ public sealed class OnnxLlmModel : IDisposable
                 backend = InferenceBackend.GenAI;
             }
         }
-        if (decoder is not null)
-        {
-            config = decoder.Config;
-        }
-        else
-        {
-            config = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
-        }
+        if (decoder is not null) config = decoder.Config;
         try
         {
             var stopIds = new HashSet<int>(config.EosTokenIds);
@@ -177,13 +178,13 @@ public sealed class OnnxLlmModel : IDisposable
                     PrefillChunkSize = options.PrefillChunkSize,
                 }, logger);
                 logger.LogInformation("Loaded model {ModelId} from {Directory}: {Layers} layers, vocabulary {Vocab}, context {Context}, KV {KvType}, {Provider}.",
-                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.ContextLength, decoder.KvElementType, options.ExecutionProvider);
+                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.MaxSequenceLength, decoder.KvElementType, options.ExecutionProvider);
             }
             else
             {
                 generator = GenAiGenerator.Load(directory, config, tokenizer, options, logger);
                 logger.LogInformation("Loaded model {ModelId} from {Directory} on ONNX Runtime GenAI: {Layers} layers, vocabulary {Vocab}, context {Context}.",
-                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.ContextLength);
+                    modelId, directory, config.NumHiddenLayers, config.VocabSize, config.MaxSequenceLength);
             }
             return new OnnxLlmModel(modelId, directory, config, decoder, tokenizer, template, defaults, stopIds, isBase, generator);
         }

@@ -74,6 +74,38 @@ public sealed record GenAiConfig
     /// <summary>The <c>search</c> section: GenAI's decoding defaults.</summary>
     public GenAiSearch Search { get; init; } = new();
 
+    /// <summary>
+    /// <c>model.decoder.session_options.provider_options</c>: the execution providers GenAI appends, in order (empty:
+    /// the CPU, which is what GenAI's builder writes for a cpu build and OnnxLlm's exporter always writes).
+    /// </summary>
+    public IReadOnlyList<GenAiProviderOptions> ProviderOptions { get; init; } = [];
+
+    /// <summary><c>model.decoder.sliding_window</c>, or null when the file has none.</summary>
+    public GenAiSlidingWindow? SlidingWindow { get; init; }
+
+    /// <summary>
+    /// Entries of <c>model.decoder.inputs</c> beyond the ones modelled above (input_ids, attention_mask, position_ids,
+    /// past_key_names, past_value_names), by key: e.g. <c>inputs_embeds</c>, <c>past_names</c>, or the paged-attention
+    /// <c>block_table</c>. GenAI feeds them; OnnxLlm's loop does not.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> OtherDecoderInputs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Entries of <c>model.decoder.outputs</c> beyond logits, present_key_names and present_value_names, by key.</summary>
+    public IReadOnlyDictionary<string, string> OtherDecoderOutputs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Paths of the sections present that describe models or runtimes beyond one text decoder, in file order:
+    /// <c>model.decoder.pipeline</c>, <c>model.vision</c>, <c>model.embedding</c>, <c>model.speech</c>,
+    /// <c>model.encoder</c>, <c>model.draft</c>, <c>model.mtp</c>, <c>speculative</c>, <c>engine</c>, ...
+    /// </summary>
+    public IReadOnlyList<string> OtherSections { get; init; } = [];
+
+    /// <summary>
+    /// The longest sequence (prompt + output) the folder allows: <see cref="ContextLength"/>, capped by
+    /// <c>search.max_length</c> when the file sets one (GenAI stops every generator there; 0 means the context length).
+    /// </summary>
+    public int MaxSequenceLength => Search.MaxLength is int max and > 0 ? Math.Min(max, ContextLength) : ContextLength;
+
     /// <summary>Expands a name template for one layer.</summary>
     public static string ForLayer(string template, int layer) => DecoderIoNames.ForLayer(template, layer);
 
@@ -106,6 +138,14 @@ public sealed record GenAiConfig
         }
     }
 
+    // Keys of model.decoder.inputs / outputs the typed properties cover; any other key is kept in OtherDecoderInputs/Outputs.
+    private static readonly string[] s_modelledInputs = ["input_ids", "attention_mask", "position_ids", "past_key_names", "past_value_names"];
+    private static readonly string[] s_modelledOutputs = ["logits", "present_key_names", "present_value_names"];
+
+    // Sections GenAI reads for models beyond one text decoder (multimodal, encoder-decoder, speculative, paged engine).
+    private static readonly string[] s_modelSections = ["encoder", "vision", "embedding", "speech", "joiner", "vad", "draft", "mtp"];
+    private static readonly string[] s_rootSections = ["speculative", "engine"];
+
     private static GenAiConfig Read(JsonElement root)
     {
         var model = Required(root, "model");
@@ -119,6 +159,10 @@ public sealed record GenAiConfig
         int? hidden = decoder.TryGetProperty("hidden_size", out var h) ? h.GetInt32() : null;
         int headSize = decoder.TryGetProperty("head_size", out var hs) ? hs.GetInt32()
             : (hidden ?? throw new KeyNotFoundException("required field 'hidden_size' (or 'head_size') is missing.")) / heads;
+        var sections = new List<string>();
+        if (decoder.TryGetProperty("pipeline", out _)) sections.Add("model.decoder.pipeline");
+        sections.AddRange(model.EnumerateObject().Where(p => s_modelSections.Contains(p.Name)).Select(p => "model." + p.Name));
+        sections.AddRange(root.EnumerateObject().Where(p => s_rootSections.Contains(p.Name)).Select(p => p.Name));
         return new GenAiConfig
         {
             ModelType = model.TryGetProperty("type", out var type) ? type.GetString() ?? "" : "",
@@ -142,6 +186,56 @@ public sealed record GenAiConfig
             PresentKeyNames = Name(outputs, "present_key_names", DecoderIoNames.PresentKeyTemplate),
             PresentValueNames = Name(outputs, "present_value_names", DecoderIoNames.PresentValueTemplate),
             Search = root.TryGetProperty("search", out var search) ? ReadSearch(search) : new GenAiSearch(),
+            ProviderOptions = decoder.TryGetProperty("session_options", out var session) ? ReadProviders(session) : [],
+            SlidingWindow = decoder.TryGetProperty("sliding_window", out var window) ? ReadSlidingWindow(window) : null,
+            OtherDecoderInputs = Others(inputs, "model.decoder.inputs", s_modelledInputs),
+            OtherDecoderOutputs = Others(outputs, "model.decoder.outputs", s_modelledOutputs),
+            OtherSections = sections,
+        };
+    }
+
+    private static Dictionary<string, string> Others(JsonElement section, string path, string[] modelled) =>
+        section.ValueKind != JsonValueKind.Object ? []
+            : section.EnumerateObject().Where(e => !modelled.Contains(e.Name)).ToDictionary(e => e.Name, e => e.Value.ValueKind == JsonValueKind.String
+                ? e.Value.GetString()!
+                : throw new FormatException($"'{path}.{e.Name}' must be a string (an input or output name), not {e.Value.ValueKind}."));
+
+    private static GenAiProviderOptions[] ReadProviders(JsonElement session)
+    {
+        const string path = "model.decoder.session_options.provider_options";
+        if (!session.TryGetProperty("provider_options", out var list)) return [];
+        if (list.ValueKind != JsonValueKind.Array) throw new FormatException($"'{path}' must be a list of {{\"provider\": {{options}}}} objects.");
+        var providers = new List<GenAiProviderOptions>();
+        foreach (var entry in list.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object) throw new FormatException($"'{path}' entries must be objects, not {entry.ValueKind}.");
+            // GenAI reads each entry as {name: {key: value}}; one entry may name several providers.
+            foreach (var provider in entry.EnumerateObject())
+            {
+                if (provider.Value.ValueKind != JsonValueKind.Object)
+                    throw new FormatException($"'{path}' entry '{provider.Name}' must map to an object of options, not {provider.Value.ValueKind}.");
+                var options = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var option in provider.Value.EnumerateObject())
+                {
+                    // device_filtering_options is GenAI's own nested object, not an ONNX Runtime provider option.
+                    options[option.Name] = option.Value.ValueKind == JsonValueKind.String ? option.Value.GetString()! : option.Value.GetRawText();
+                }
+                providers.Add(new GenAiProviderOptions { Name = provider.Name, Options = options });
+            }
+        }
+        return [.. providers];
+    }
+
+    private static GenAiSlidingWindow ReadSlidingWindow(JsonElement window)
+    {
+        var d = new GenAiSlidingWindow();
+        return new GenAiSlidingWindow
+        {
+            WindowSize = window.TryGetProperty("window_size", out var v) ? v.GetInt32() : d.WindowSize,
+            SlideKeyValueCache = window.TryGetProperty("slide_key_value_cache", out v) ? v.GetBoolean() : d.SlideKeyValueCache,
+            SlideInputs = window.TryGetProperty("slide_inputs", out v) ? v.GetBoolean() : d.SlideInputs,
+            Layers = window.TryGetProperty("layers", out v) ? v.EnumerateArray().Select(l => l.GetInt32()).ToArray() : d.Layers,
+            CacheSlack = window.TryGetProperty("cache_slack", out v) ? v.GetInt32() : d.CacheSlack,
         };
     }
 
@@ -150,20 +244,22 @@ public sealed record GenAiConfig
         var d = new GenAiSearch();
         return new GenAiSearch
         {
-            DoSample = search.TryGetProperty("do_sample", out var v) ? v.GetBoolean() : d.DoSample,
-            Temperature = search.TryGetProperty("temperature", out v) ? v.GetDouble() : d.Temperature,
-            TopK = search.TryGetProperty("top_k", out v) ? v.GetInt32() : d.TopK,
-            TopP = search.TryGetProperty("top_p", out v) ? v.GetDouble() : d.TopP,
-            RepetitionPenalty = search.TryGetProperty("repetition_penalty", out v) ? v.GetDouble() : d.RepetitionPenalty,
+            DoSample = search.TryGetProperty("do_sample", out var v) ? v.GetBoolean() : null,
+            Temperature = search.TryGetProperty("temperature", out v) ? v.GetDouble() : null,
+            TopK = search.TryGetProperty("top_k", out v) ? v.GetInt32() : null,
+            TopP = search.TryGetProperty("top_p", out v) ? v.GetDouble() : null,
+            RepetitionPenalty = search.TryGetProperty("repetition_penalty", out v) ? v.GetDouble() : null,
             MaxLength = search.TryGetProperty("max_length", out v) ? v.GetInt32() : d.MaxLength,
             MinLength = search.TryGetProperty("min_length", out v) ? v.GetInt32() : d.MinLength,
             NumBeams = search.TryGetProperty("num_beams", out v) ? v.GetInt32() : d.NumBeams,
             NumReturnSequences = search.TryGetProperty("num_return_sequences", out v) ? v.GetInt32() : d.NumReturnSequences,
-            PastPresentShareBuffer = search.TryGetProperty("past_present_share_buffer", out v) ? v.GetBoolean() : d.PastPresentShareBuffer,
+            PastPresentShareBuffer = search.TryGetProperty("past_present_share_buffer", out v) ? v.GetBoolean() : null,
             DiversityPenalty = search.TryGetProperty("diversity_penalty", out v) ? v.GetDouble() : d.DiversityPenalty,
             EarlyStopping = search.TryGetProperty("early_stopping", out v) ? v.GetBoolean() : d.EarlyStopping,
             LengthPenalty = search.TryGetProperty("length_penalty", out v) ? v.GetDouble() : d.LengthPenalty,
             NoRepeatNgramSize = search.TryGetProperty("no_repeat_ngram_size", out v) ? v.GetInt32() : d.NoRepeatNgramSize,
+            RandomSeed = search.TryGetProperty("random_seed", out v) ? v.GetInt32() : null,
+            ChunkSize = search.TryGetProperty("chunk_size", out v) ? v.GetInt32() : null,
         };
     }
 
@@ -187,7 +283,7 @@ public sealed record GenAiConfig
                 ["context_length"] = ContextLength,
                 ["decoder"] = new JsonObject
                 {
-                    ["session_options"] = new JsonObject { ["log_id"] = "onnxllm", ["provider_options"] = new JsonArray() },
+                    ["session_options"] = new JsonObject { ["log_id"] = "onnxllm", ["provider_options"] = Providers() },
                     ["filename"] = DecoderFileName,
                     ["head_size"] = HeadSize,
                     ["hidden_size"] = HiddenSize,
@@ -212,7 +308,7 @@ public sealed record GenAiConfig
             ["search"] = new JsonObject
             {
                 ["diversity_penalty"] = Search.DiversityPenalty,
-                ["do_sample"] = Search.DoSample,
+                ["do_sample"] = Search.DoSample ?? false,
                 ["early_stopping"] = Search.EarlyStopping,
                 ["length_penalty"] = Search.LengthPenalty,
                 ["max_length"] = Search.MaxLength ?? ContextLength,
@@ -220,14 +316,31 @@ public sealed record GenAiConfig
                 ["no_repeat_ngram_size"] = Search.NoRepeatNgramSize,
                 ["num_beams"] = Search.NumBeams,
                 ["num_return_sequences"] = Search.NumReturnSequences,
-                ["past_present_share_buffer"] = Search.PastPresentShareBuffer,
-                ["repetition_penalty"] = Search.RepetitionPenalty,
-                ["temperature"] = Search.Temperature,
-                ["top_k"] = Search.TopK,
-                ["top_p"] = Search.TopP,
+                ["past_present_share_buffer"] = Search.PastPresentShareBuffer ?? false,
+                ["repetition_penalty"] = Search.RepetitionPenalty ?? 1.0,
+                ["temperature"] = Search.Temperature ?? 1.0,
+                ["top_k"] = Search.TopK ?? 50,
+                ["top_p"] = Search.TopP ?? 1.0,
             },
         };
+        var search = root["search"]!.AsObject();
+        if (Search.RandomSeed is int seed) search["random_seed"] = seed;
+        if (Search.ChunkSize is int chunk) search["chunk_size"] = chunk;
+        if (SlidingWindow is { } window)
+        {
+            root["model"]!["decoder"]!["sliding_window"] = new JsonObject
+            {
+                ["window_size"] = window.WindowSize,
+                ["slide_key_value_cache"] = window.SlideKeyValueCache,
+                ["slide_inputs"] = window.SlideInputs,
+                ["layers"] = new JsonArray(window.Layers.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
+                ["cache_slack"] = window.CacheSlack,
+            };
+        }
         AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private JsonArray Providers() => new(ProviderOptions
+        .Select(p => (JsonNode)new JsonObject { [p.Name] = new JsonObject(p.Options.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)o.Value))) })
+        .ToArray());
 }

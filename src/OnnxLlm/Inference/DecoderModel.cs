@@ -49,7 +49,10 @@ internal abstract class DecoderModel : IDisposable
     /// <param name="sessionOptions">ONNX Runtime session options (execution provider, threads); the model does not dispose them.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">genai_config.json or an ONNX file is missing.</exception>
-    /// <exception cref="InvalidDataException">A config or ONNX file is malformed, or the graph is not what its config says.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A config or ONNX file is malformed, the graph is not what its config says, or the config names something this loop does not
+    /// run (a GenAI-builder field, named in the message).
+    /// </exception>
     public static DecoderModel Load(string directory, SessionOptions sessionOptions)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -57,20 +60,22 @@ internal abstract class DecoderModel : IDisposable
         directory = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Model folder not found: {directory}");
-        var config = GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig));
+        string configPath = Path.Combine(directory, ModelFolderFiles.GenAiConfig);
+        var config = GenAiConfig.Load(configPath);
         string contractPath = Path.Combine(directory, StaticKvContract.FileName);
+        Backends.GenAiConfigSupport.CheckForOurLoop(config, configPath, staticKv: File.Exists(contractPath));
         return File.Exists(contractPath)
             ? StaticKvDecoderModel.Load(directory, config, StaticKvContract.Load(contractPath), sessionOptions)
             : GqaDecoderModel.Load(directory, config, sessionOptions);
     }
 
     /// <summary>Creates a sequence state whose KV cache holds up to <paramref name="capacity"/> tokens.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Capacity is not within 1..context length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Capacity is not within 1..the longest sequence the config allows.</exception>
     public IDecoderState CreateState(int capacity)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.ContextLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.MaxSequenceLength);
         return CreateStateCore(capacity);
     }
 

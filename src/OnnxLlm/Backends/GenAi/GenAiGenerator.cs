@@ -7,8 +7,8 @@ using Microsoft.ML.OnnxRuntimeGenAI;
 using OnnxLlm.Generation;
 using OnnxLlm.Generation.Sampling;
 using OnnxLlm.Inference;
-using OnnxLlm.Tokenization;
 using OnnxLlm.ModelFolder.GenAi;
+using OnnxLlm.Tokenization;
 
 namespace OnnxLlm.Backends.GenAi;
 
@@ -43,7 +43,8 @@ internal sealed class GenAiGenerator : ITokenGenerator
         _tokenizer = tokenizer;
         _vocabSize = genAiConfig.VocabSize;
         _textVocabularySize = Math.Min(tokenizer.VocabularySize, genAiConfig.VocabSize);
-        ContextLength = genAiConfig.ContextLength;
+        // search.max_length caps every GenAI generator; requests are checked against the same cap up front.
+        ContextLength = genAiConfig.MaxSequenceLength;
         _maxRunning = maxRunning;
         _maxQueued = maxQueued;
         _slots = new SemaphoreSlim(maxRunning, maxRunning);
@@ -63,9 +64,12 @@ internal sealed class GenAiGenerator : ITokenGenerator
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.GenAiMaxConcurrentGenerations, 1, "OnnxLlmOptions.GenAiMaxConcurrentGenerations");
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxQueuedGenerations, "OnnxLlmOptions.MaxQueuedGenerations");
-        string provider = string.IsNullOrWhiteSpace(options.GenAiProvider) ? "cpu" : options.GenAiProvider.Trim();
+        // Without GenAiProvider the folder's own provider_options stand (GenAI reads them itself); with it, the option wins.
+        bool fromFolder = string.IsNullOrWhiteSpace(options.GenAiProvider);
+        var folderProviders = GenAiConfigSupport.DeviceProviders(genAiConfig);
+        string provider = !fromFolder ? options.GenAiProvider!.Trim() : folderProviders.Count > 0 ? folderProviders[0].Name : "cpu";
         bool cpu = string.Equals(provider, "cpu", StringComparison.OrdinalIgnoreCase);
-        if (cpu && options.GenAiProviderOptions.Count > 0)
+        if ((fromFolder || cpu) && options.GenAiProviderOptions.Count > 0)
             throw new ArgumentException("OnnxLlmOptions.GenAiProviderOptions are set, but GenAiProvider names no provider: GenAI's CPU provider " +
                                         "takes no options (use IntraOpThreads for its threads).", nameof(options));
         Config config;
@@ -88,11 +92,14 @@ internal sealed class GenAiGenerator : ITokenGenerator
         {
             // The folder's own provider list (a GenAI-builder folder may name cuda or dml) gives way to the option:
             // CPU needs no entry at all (GenAI refuses CPU provider options), any other provider is appended with its options.
-            config.ClearProviders();
-            if (!cpu)
+            if (!fromFolder)
             {
-                config.AppendProvider(provider);
-                foreach (var (key, value) in options.GenAiProviderOptions) config.SetProviderOption(provider, key, value);
+                config.ClearProviders();
+                if (!cpu)
+                {
+                    config.AppendProvider(provider);
+                    foreach (var (key, value) in options.GenAiProviderOptions) config.SetProviderOption(provider, key, value);
+                }
             }
             if (options.IntraOpThreads is int threads and > 0)
                 config.Overlay(JsonSerializer.Serialize(new { model = new { decoder = new { session_options = new { intra_op_num_threads = threads } } } }));

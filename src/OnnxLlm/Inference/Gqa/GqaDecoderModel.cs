@@ -71,7 +71,7 @@ internal sealed class GqaDecoderModel : DecoderModel
 
     private protected override IDecoderState CreateStateCore(int capacity) => new DecoderState(this, capacity);
 
-    private protected override ISequenceSlots CreateSlotsCore(int slotCount) => new BatchedKvSlots(this, slotCount, Config.ContextLength);
+    private protected override ISequenceSlots CreateSlotsCore(int slotCount) => new BatchedKvSlots(this, slotCount, Config.MaxSequenceLength);
 
     private protected override void DisposeSessions() => _session.Dispose();
 }
