@@ -7,8 +7,14 @@ namespace OnnxLlm.Tokenization;
 /// <remarks>
 /// <para>
 /// Keyed by ids rather than strings so that encoding never builds a string: a piece starts as the ids of its bytes
-/// and every merge yields another id. Both ids are packed into one <see cref="long"/> key, which hashes and compares
-/// faster than a tuple.
+/// and every merge yields another id. Both ids are packed into one <see cref="long"/> key.
+/// </para>
+/// <para>
+/// The lookup is the inner loop of BPE, so the table is its own open-addressing hash (linear probing, at most half
+/// full) with Fibonacci hashing of the key. A <c>Dictionary&lt;long, …&gt;</c> would hash a key as
+/// <c>left ^ right</c>, and since merges concentrate on the low ids of frequent tokens, that put many of Qwen's 151,387
+/// merges into the same buckets: the first version of this class, built that way, encoded 2.4 times slower than
+/// Microsoft.ML.Tokenizers.
 /// </para>
 /// <para>
 /// Each rank belongs to exactly one pair (a pair listed twice is refused), which is why BPE never has to break a tie
@@ -17,7 +23,12 @@ namespace OnnxLlm.Tokenization;
 /// </remarks>
 internal sealed class BpeMergeTable
 {
-    private readonly Dictionary<long, Merge> _merges;
+    private const long Empty = -1; // ids are non-negative, so no key is negative
+
+    private readonly long[] _keys;
+    private readonly int[] _ranks;
+    private readonly int[] _mergedIds;
+    private readonly int _shift;
 
     /// <summary>Builds the table, checking every merge against the vocabulary.</summary>
     /// <param name="vocabulary">Token string → id.</param>
@@ -28,7 +39,12 @@ internal sealed class BpeMergeTable
     /// </exception>
     public BpeMergeTable(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, string mergesSource)
     {
-        _merges = new Dictionary<long, Merge>(merges.Count);
+        int capacity = (int)Math.Max(4, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)merges.Count * 2));
+        _shift = 64 - System.Numerics.BitOperations.Log2((uint)capacity);
+        _keys = new long[capacity];
+        Array.Fill(_keys, Empty);
+        _ranks = new int[capacity];
+        _mergedIds = new int[capacity];
         for (int rank = 0; rank < merges.Count; rank++)
         {
             string line = merges[rank];
@@ -45,11 +61,17 @@ internal sealed class BpeMergeTable
             int mergedId = IdOf(left + right);
 
             // A second entry for the same pair would give it two ranks; Hugging Face refuses such files too.
-            if (!_merges.TryAdd(Key(leftId, rightId), new Merge(rank, mergedId)))
+            long key = Key(leftId, rightId);
+            int slot = Find(key);
+            if (_keys[slot] == key)
             {
                 throw new InvalidDataException(
                     $"The merges in '{mergesSource}' cannot be used (is a merge listed twice?): merge {rank + 1} ('{line}') repeats an earlier merge of the same pair.");
             }
+
+            _keys[slot] = key;
+            _ranks[slot] = rank;
+            _mergedIds[slot] = mergedId;
 
             int IdOf(string token) => vocabulary.TryGetValue(token, out int id)
                 ? id
@@ -57,17 +79,15 @@ internal sealed class BpeMergeTable
         }
     }
 
-    /// <summary>The number of merges.</summary>
-    public int Count => _merges.Count;
-
     /// <summary>Looks up the merge of the adjacent tokens <paramref name="left"/> and <paramref name="right"/>.</summary>
     /// <returns>Whether the pair merges; if so, its <paramref name="rank"/> and the <paramref name="mergedId"/> it becomes.</returns>
     public bool TryGetMerge(int left, int right, out int rank, out int mergedId)
     {
-        if (_merges.TryGetValue(Key(left, right), out Merge merge))
+        int slot = Find(Key(left, right));
+        if (_keys[slot] != Empty)
         {
-            rank = merge.Rank;
-            mergedId = merge.MergedId;
+            rank = _ranks[slot];
+            mergedId = _mergedIds[slot];
             return true;
         }
 
@@ -76,10 +96,25 @@ internal sealed class BpeMergeTable
         return false;
     }
 
+    /// <summary>The slot holding <paramref name="key"/>, or the empty slot where it would go.</summary>
+    private int Find(long key)
+    {
+        int mask = _keys.Length - 1;
+        int slot = (int)((ulong)key * 0x9E3779B97F4A7C15UL >> _shift);
+        while (true)
+        {
+            long found = _keys[slot];
+            if (found == key || found == Empty)
+            {
+                return slot;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
     private static InvalidDataException Mismatch(string mergesSource, int rank, string line, string problem) =>
         new($"The merges in '{mergesSource}' do not match the vocabulary: merge {rank + 1} ('{line}') cannot be used because {problem}.");
-
-    private readonly record struct Merge(int Rank, int MergedId);
 }

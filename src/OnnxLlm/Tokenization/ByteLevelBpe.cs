@@ -31,6 +31,9 @@ namespace OnnxLlm.Tokenization;
 /// serves every thread.
 /// </para>
 /// </remarks>
+// The merge buffers are stackalloc'd for every cache miss; every element read has been written first, so zeroing
+// them would be wasted work.
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed class ByteLevelBpe
 {
     /// <summary>Longer pieces are rarely repeated (CJK runs, long identifiers), so caching them would only evict useful ones.</summary>
