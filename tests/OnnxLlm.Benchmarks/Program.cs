@@ -11,6 +11,7 @@ using OnnxLlm.Benchmarks;
 //        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
 //        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
 //        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
+//        --mode tokenizer: encode throughput on ~1 MB of text, ours against Microsoft.ML.Tokenizers (see TokenizerBenchmark).
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
 //        --mode serving-peer [--peer-types f16,q8_0,q4_0]: the serving workload on llama.cpp via LLamaSharp (Peers/).
@@ -31,6 +32,11 @@ if (settings.Mode == "serving-peer")
 }
 if (settings.Mode == "peer-check")
     return await OnnxLlm.Benchmarks.Peers.PeerLogitsCheck.RunAsync(settings) ? 0 : 1;
+if (settings.Mode == "tokenizer")
+{
+    TokenizerBenchmark.Run(settings);
+    return 0;
+}
 if (settings.Mode == "masking")
 {
     MaskingBenchmark.Run(settings);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace OnnxLlm.Tokenization;
 
@@ -25,38 +24,23 @@ namespace OnnxLlm.Tokenization;
 /// <c>\s</c> is Unicode White_Space (what both Oniguruma and .NET use); the case-insensitive contractions accept ASCII
 /// letters of either case plus U+017F LATIN SMALL LETTER LONG S, which Unicode case folding maps to <c>s</c>.
 /// </para>
+/// <para>
+/// It is a static class with its own piece enumerator rather than an implementation of some library's pre-tokenizer
+/// interface: the encoder walks the pieces of a span directly (<see cref="EnumeratePieces"/>), which allocates nothing,
+/// where an <c>IEnumerable</c> of ranges over a span would have to materialise them in a list first.
+/// </para>
 /// </remarks>
-internal sealed class QwenPreTokenizer : PreTokenizer
+internal static class QwenPreTokenizer
 {
     /// <summary>The split pattern exactly as it appears in Qwen2/Qwen2.5/Qwen3 tokenizer.json files.</summary>
     public const string Pattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-    /// <summary>The shared instance; the type is stateless.</summary>
-    public static QwenPreTokenizer Instance { get; } = new();
+    /// <summary>The pieces of <paramref name="text"/> in order, for <c>foreach</c>; nothing is allocated.</summary>
+    /// <remarks>Every code point is matched by some alternative, so the pieces tile the whole text.</remarks>
+    public static PieceEnumerator EnumeratePieces(ReadOnlySpan<char> text) => new(text);
 
-    private QwenPreTokenizer()
-    {
-    }
-
-    /// <inheritdoc />
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return PreTokenize(text.AsSpan());
-    }
-
-    /// <inheritdoc />
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
-    {
-        // A span cannot be captured by a lazy iterator, so the splits are materialised.
-        var splits = new List<(int Offset, int Length)>(Math.Max(4, text.Length / 4));
-        Split(text, splits);
-        return splits;
-    }
-
-    /// <summary>Appends the (offset, length) of every pre-token of <paramref name="text"/> to <paramref name="splits"/>.</summary>
-    /// <remarks>Every code point is matched by some alternative, so the pre-tokens tile the whole text.</remarks>
+    /// <summary>Appends the (offset, length) of every piece of <paramref name="text"/> to <paramref name="splits"/>.</summary>
     public static void Split(ReadOnlySpan<char> text, List<(int Offset, int Length)> splits)
     {
         int i = 0;
@@ -65,6 +49,38 @@ internal sealed class QwenPreTokenizer : PreTokenizer
             int end = MatchAt(text, i);
             splits.Add((i, end - i));
             i = end;
+        }
+    }
+
+    /// <summary>Walks the pieces of a span; see <see cref="EnumeratePieces"/>.</summary>
+    public ref struct PieceEnumerator
+    {
+        private readonly ReadOnlySpan<char> _text;
+        private int _start;
+        private int _end;
+
+        internal PieceEnumerator(ReadOnlySpan<char> text)
+        {
+            _text = text;
+        }
+
+        /// <summary>The current piece.</summary>
+        public readonly ReadOnlySpan<char> Current => _text[_start.._end];
+
+        /// <summary>The enumerator itself, so that the result of <see cref="EnumeratePieces"/> works with <c>foreach</c>.</summary>
+        public readonly PieceEnumerator GetEnumerator() => this;
+
+        /// <summary>Advances to the next piece; false at the end of the text.</summary>
+        public bool MoveNext()
+        {
+            if (_end >= _text.Length)
+            {
+                return false;
+            }
+
+            _start = _end;
+            _end = MatchAt(_text, _start);
+            return true;
         }
     }
 

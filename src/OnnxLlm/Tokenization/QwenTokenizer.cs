@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.ObjectModel;
 using System.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace OnnxLlm.Tokenization;
 
@@ -13,8 +12,9 @@ namespace OnnxLlm.Tokenization;
 /// <remarks>
 /// <para>
 /// Encoding first cuts added tokens out of the text (leftmost, then longest match), NFC-normalises each remaining
-/// piece, and hands it to a <see cref="BpeTokenizer"/> from Microsoft.ML.Tokenizers configured for byte-level BPE
-/// with a code-point-exact implementation of Qwen2's split pattern. Decoding does not go through Microsoft.ML.Tokenizers: it concatenates the
+/// piece, splits it with a code-point-exact implementation of Qwen2's split pattern (<see cref="QwenPreTokenizer"/>)
+/// and encodes each resulting piece with byte-level BPE (<see cref="ByteLevelBpe"/>). Both are our own code, so the
+/// SDK depends on no tokenizer library (nor on what such libraries pull in, like Google.Protobuf). Decoding concatenates the
 /// raw bytes of each token (<see cref="GetTokenBytes"/>) and converts them to text once, replacing invalid UTF-8
 /// with U+FFFD exactly as Hugging Face's lossy decoding does, which is also what lets
 /// <see cref="StreamingDetokenizer"/> reproduce <see cref="Decode(IEnumerable{int}, bool)"/> piece by piece.
@@ -28,7 +28,7 @@ internal sealed class QwenTokenizer
     private const string TokenizerConfigFileName = "tokenizer_config.json";
     private const string TokenizerJsonFileName = "tokenizer.json";
 
-    private readonly BpeTokenizer _bpe;
+    private readonly ByteLevelBpe _bpe;
     private readonly Dictionary<string, int> _vocabulary;
     private readonly AddedTokenMatcher _addedTokenMatcher;
     private readonly bool _normalizeNfc;
@@ -99,25 +99,8 @@ internal sealed class QwenTokenizer
         EosTokenId = EosToken is null ? null : TokenToId(EosToken);
         PadTokenId = PadToken is null ? null : TokenToId(PadToken);
 
-        try
-        {
-            _bpe = BpeTokenizer.Create(new BpeOptions(_vocabulary)
-            {
-                Merges = definition.Merges,
-                ByteLevel = true,
-                PreTokenizer = QwenPreTokenizer.Instance,
-            });
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Microsoft.ML.Tokenizers reports merges of tokens missing from the vocabulary this way.
-            throw new InvalidDataException($"The merges in '{definition.MergesSource}' do not match the vocabulary: {ex.Message}", ex);
-        }
-        catch (ArgumentException ex)
-        {
-            // ... and a merge listed twice this way (a bare "item with the same key" from its dictionary).
-            throw new InvalidDataException($"The merges in '{definition.MergesSource}' cannot be used (is a merge listed twice?): {ex.Message}", ex);
-        }
+        // Throws InvalidDataException naming the merges file when a merge does not fit the vocabulary or repeats.
+        _bpe = new ByteLevelBpe(_vocabulary, definition.Merges, definition.MergesSource);
     }
 
     /// <summary>The added tokens (special or not) by content, e.g. <c>&lt;|im_end|&gt;</c> → 151645.</summary>
@@ -321,15 +304,9 @@ internal sealed class QwenTokenizer
             text = text.ToString().Normalize(NormalizationForm.FormC);
         }
 
-        if (ids is null)
+        foreach (ReadOnlySpan<char> piece in QwenPreTokenizer.EnumeratePieces(text))
         {
-            count += _bpe.CountTokens(text, considerPreTokenization: true, considerNormalization: false);
-        }
-        else
-        {
-            IReadOnlyList<int> pieceIds = _bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false);
-            ids.AddRange(pieceIds);
-            count += pieceIds.Count;
+            count += _bpe.Encode(piece, ids);
         }
     }
 

@@ -193,7 +193,7 @@ internal static class TokenizerFileReader
                 string right = merge[1].GetString()!;
 
                 // Byte-level vocabularies spell the space byte 'Ġ', so a real space means a different kind of model,
-                // and Microsoft.ML.Tokenizers' merge format could not represent it anyway.
+                // and the "left right" form the merges are kept in could not represent it anyway.
                 if (left.Length == 0 || right.Length == 0 || left.Contains(' ') || right.Contains(' '))
                 {
                     throw new NotSupportedException(
@@ -401,8 +401,8 @@ internal static class TokenizerFileReader
         new($"The file '{path}' is not valid JSON: {ex.Message}", ex);
 
     /// <summary>
-    /// Refuses a second token with an id already taken: the id → token map would keep only one of them (and
-    /// Microsoft.ML.Tokenizers fails on it with a bare ArgumentException).
+    /// Refuses a second token with an id already taken: the id → token map would keep only one of them, and decoding
+    /// that id would be ambiguous.
     /// </summary>
     private static void ExpectNewId(Dictionary<int, string> tokensById, int id, string token, string path, string where)
     {

@@ -66,8 +66,20 @@ public sealed class QwenPreTokenizerTests
         CollectionAssert.AreEqual(expected, Splits(text));
     }
 
-    private static string[] Splits(string text) =>
-        QwenPreTokenizer.Instance.PreTokenize(text).Select(s => text.Substring(s.Offset, s.Length)).ToArray();
+    private static string[] Splits(string text)
+    {
+        var pieces = new List<string>();
+        foreach (ReadOnlySpan<char> piece in QwenPreTokenizer.EnumeratePieces(text))
+        {
+            pieces.Add(piece.ToString());
+        }
+
+        // The allocation-free enumerator and the (offset, length) list must describe the same pieces.
+        var splits = new List<(int Offset, int Length)>();
+        QwenPreTokenizer.Split(text, splits);
+        CollectionAssert.AreEqual(pieces, splits.Select(s => text.Substring(s.Offset, s.Length)).ToList());
+        return pieces.ToArray();
+    }
 
     private static string[] OracleSplits(string text) => s_oracle.Matches(text).Select(m => m.Value).ToArray();
 

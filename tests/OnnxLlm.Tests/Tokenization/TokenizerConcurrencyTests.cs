@@ -8,7 +8,7 @@ public sealed class TokenizerConcurrencyTests
     [TestMethod]
     public void EncodeAndDecodeFromManyThreads_MatchSequentialResults()
     {
-        // A fresh instance, so that the threads also race to fill Microsoft.ML.Tokenizers' word cache.
+        // A fresh instance, so that the threads also race to fill the shared piece cache (ByteLevelBpe).
         QwenTokenizer shared = QwenTokenizer.FromFiles(TokenizerTestData.VocabPath, TokenizerTestData.MergesPath, TokenizerTestData.InstructConfigPath);
         QwenTokenizer reference = TokenizerTestData.Instruct;
         string[] texts = TokenizerTestData.Golden.Select(c => c.Text)

@@ -112,6 +112,35 @@ public sealed class TokenizerLoadErrorTests
             () => QwenTokenizer.FromFiles(TokenizerTestData.VocabPath, merges, null));
 
         StringAssert.Contains(ex.Message, merges);
+            StringAssert.Contains(ex.Message, "do not match the vocabulary");
+        StringAssert.Contains(ex.Message, "'not-a-token'");
+    }
+
+    [TestMethod]
+    public void FromFiles_MergeIntoUnknownToken_NamesMergesFileAndToken()
+    {
+        // Both halves exist but their concatenation does not: BPE could not give the merged piece an id.
+        string vocab = Write("vocab.json", "{\"a\": 0, \"b\": 1, \"ab\": 2, \"c\": 3}");
+        string merges = Write("merges.txt", "a b\nab c\n");
+
+        var ex = Assert.ThrowsExactly<InvalidDataException>(() => QwenTokenizer.FromFiles(vocab, merges, null));
+
+        StringAssert.Contains(ex.Message, merges);
+        StringAssert.Contains(ex.Message, "merge 2 ('ab c')");
+        StringAssert.Contains(ex.Message, "'abc' is not in the vocabulary");
+    }
+
+    [TestMethod]
+    public void FromFiles_MergeListedTwice_NamesMergesFileAndMerge()
+    {
+        string vocab = Write("vocab.json", "{\"a\": 0, \"b\": 1, \"ab\": 2}");
+        string merges = Write("merges.txt", "a b\na b\n");
+
+        var ex = Assert.ThrowsExactly<InvalidDataException>(() => QwenTokenizer.FromFiles(vocab, merges, null));
+
+        StringAssert.Contains(ex.Message, merges);
+        StringAssert.Contains(ex.Message, "listed twice");
+        StringAssert.Contains(ex.Message, "merge 2 ('a b')");
     }
 
     [TestMethod]
