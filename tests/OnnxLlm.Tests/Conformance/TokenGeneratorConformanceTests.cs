@@ -23,6 +23,17 @@ public sealed class TokenGeneratorConformanceTests
         from index in Enumerable.Range(0, Golden.Instance.Cases.Count)
         select new object[] { backend, index, Golden.Instance.Cases[index].Name };
 
+    /// <summary>Greedy decoding of a golden case through <paramref name="generator"/> gives transformers' tokens.</summary>
+    internal static async Task AssertGreedyGoldenAsync(ITokenGenerator generator, int goldenCase = 2)
+    {
+        var golden = Golden.Instance.Cases[goldenCase];
+        var (tokens, _, _) = await RunAsync(generator, new GenerationRequest
+        {
+            PromptTokens = golden.InputIds, MaxNewTokens = golden.Greedy.Length, Sampling = new() { Temperature = 0 },
+        });
+        CollectionAssert.AreEqual(golden.Greedy, tokens);
+    }
+
     internal static async Task<(List<int> Tokens, GenerationUpdate Final, string Text)> RunAsync(ITokenGenerator generator, GenerationRequest request,
         CancellationToken cancellationToken = default)
     {
