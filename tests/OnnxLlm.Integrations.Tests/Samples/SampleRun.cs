@@ -24,12 +24,34 @@ internal sealed class SampleRun : IAsyncDisposable
     public static SampleRun Start(string assembly, params string[] args)
     {
         var start = DotnetProcess.StartInfo(assembly, args);
+        if (InterruptIgnored()) ResetInterrupt(start);
         start.StandardOutputEncoding = Encoding.UTF8;
         start.StandardInputEncoding = new UTF8Encoding(false);
         return new SampleRun(Process.Start(start)!);
     }
 
     public int ProcessId => _process.Id;
+
+    /// <summary>
+    /// Whether this process ignores SIGINT, which children inherit (a test run started from a background job of a
+    /// non-interactive shell): .NET then never raises Ctrl+C in the sample, as in any program started that way.
+    /// </summary>
+    public static bool InterruptIgnored()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0; // SIGINT = 2
+    }
+
+    /// <summary>Starts the sample with SIGINT at its default disposition, as a terminal would (perl resets it, then execs).</summary>
+    private static void ResetInterrupt(ProcessStartInfo start)
+    {
+        var args = new List<string> { "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"", start.FileName };
+        args.AddRange(start.ArgumentList);
+        start.FileName = "perl";
+        start.ArgumentList.Clear();
+        foreach (var a in args) start.ArgumentList.Add(a);
+    }
 
     public string StdOut { get { lock (_stdout) return _stdout.ToString(); } }
 
