@@ -70,6 +70,28 @@ internal sealed record BenchmarkSettings
     /// <summary>Set in a serving-peer child process: measure the single peer type in this process.</summary>
     public bool PeerChild { get; init; }
 
+    /// <summary>Backends the decode table measures through the SDK (--backends onnxllm,genai; default both).</summary>
+    public IReadOnlyList<OnnxLlm.Backends.InferenceBackend> Backends { get; init; } =
+        [OnnxLlm.Backends.InferenceBackend.OnnxLlm, OnnxLlm.Backends.InferenceBackend.GenAI];
+
+    /// <summary>
+    /// llama.cpp rows of the decode table (--peers llamasharp,none; default llamasharp): the GGUF type matching each
+    /// precision (fp16/fp32 → F16, int8 → Q8_0, int4 → Q4_0) via LLamaSharp; llama-bench rows come with <see cref="LlamaBenchPath"/>.
+    /// </summary>
+    public bool LlamaSharpPeer { get; init; } = true;
+
+    /// <summary>A natively built llama-bench (--llama-bench PATH, or ONNXLLM_LLAMA_BENCH) run on the same GGUFs.</summary>
+    public string? LlamaBenchPath { get; init; }
+
+    /// <summary>Also measure the bare decode loop (DecoderState + sampler, no engine) per variant, in its own process.</summary>
+    public bool BareLoop { get; init; }
+
+    /// <summary>Set in a child process: measure one variant through the SDK on this backend (--sdk-child onnxllm|genai).</summary>
+    public OnnxLlm.Backends.InferenceBackend? SdkChildBackend { get; init; }
+
+    /// <summary>Set in a child process: measure one GGUF type via LLamaSharp for the decode table (--peer-decode-child f16|q8_0|q4_0).</summary>
+    public string? PeerDecodeChildType { get; init; }
+
     public static BenchmarkSettings Parse(string[] args)
     {
         string? Value(string name)
@@ -99,6 +121,13 @@ internal sealed record BenchmarkSettings
             ChildProfileOnly = Flag("--child-profile"),
             PeerTypes = (Value("--peer-types") ?? "f16,q8_0,q4_0").Split(',', StringSplitOptions.RemoveEmptyEntries),
             PeerChild = Flag("--peer-child"),
+            Backends = (Value("--backends") ?? "onnxllm,genai").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(b => Enum.Parse<OnnxLlm.Backends.InferenceBackend>(b, ignoreCase: true)).ToArray(),
+            LlamaSharpPeer = (Value("--peers") ?? "llamasharp") != "none",
+            LlamaBenchPath = Value("--llama-bench"),
+            BareLoop = Flag("--bare-loop"),
+            SdkChildBackend = Value("--sdk-child") is { } b ? Enum.Parse<OnnxLlm.Backends.InferenceBackend>(b, ignoreCase: true) : null,
+            PeerDecodeChildType = Value("--peer-decode-child"),
         };
     }
 }
