@@ -10,10 +10,10 @@ namespace OnnxLlm.Benchmarks;
 /// </summary>
 /// <remarks>
 /// On x86 ORT has no fp16 MatMul/Gemm kernel: at ORT_ENABLE_ALL it inserts a Cast and constant-folds it, so an fp16
-/// weight feeding MatMul/Gemm is held as fp32 (4 bytes an element). An fp16 initializer that other nodes read too
-/// (e.g. a Gather) is then held twice: fp16 for them and fp32 for the matmul. Everything else (MatMulNBits codes,
-/// scales and zero points, norms, biases, the embedding table) is held as stored. Whether the kernels' own packed
-/// layouts are larger is left out: MLAS packs fp32 B matrices and int4 blocks at about their stored size.
+/// weight feeding MatMul/Gemm is held as fp32 (4 bytes an element). MatMul/Gemm prepack a constant B into their own
+/// layout (MLAS, about the stored size), so an initializer that other nodes read too — the tied embedding, read by
+/// the Gather and by the lm_head Gemm — is held twice: as stored for the Gather, packed (fp32 on x86) for the Gemm.
+/// Everything else (MatMulNBits codes, scales and zero points, norms, biases, an untied embedding) is held as stored.
 /// </remarks>
 internal static class KernelWeights
 {
@@ -43,7 +43,7 @@ internal static class KernelWeights
             long stored = Elements(tensor) * WeightTraffic.ElementSize(tensor.DataType);
             bool fp16 = tensor.DataType == (int)TensorProto.Types.DataType.Float16;
             consumers.TryGetValue(tensor.Name, out var c);
-            long held = fp16 && fp16MatMulWeightsWidened && c.MatMul ? stored * 2 + (c.Other ? stored : 0) : stored;
+            long held = (fp16 && fp16MatMulWeightsWidened && c.MatMul ? stored * 2 : stored) + (c.MatMul && c.Other ? stored : 0);
             total += held;
             if (tensor.Name.StartsWith("model.layers.0.", StringComparison.Ordinal)) layer += held;
         }

@@ -5,13 +5,18 @@ using OnnxLlm.Benchmarks;
 using OnnxLlm.Benchmarks.Peers;
 
 // Decode benchmark: synthetic Qwen2.5- or Qwen3-shaped models (weights generated from config + seed), exported at each
-// precision, timed on this machine. Each model × precision is measured in its own child process (so peak RSS is
-// that row's own), then printed side by side as Markdown with the reference figures and written as JSON.
+// precision, timed on this machine beside ONNX Runtime GenAI and llama.cpp. Every row runs in a child process of its
+// own (so its memory figures are its own): our loop and GenAI each loaded through OnnxLlmChatClient (the SDK's load
+// path, OnnxLlmOptions.Backend), llama.cpp via LLamaSharp on the GGUF of the same checkpoint, and natively built
+// llama-bench when given. Printed as Markdown tables and written as JSON.
 // Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...] (tests/TestData/configs:
 //        qwen2.5-0.5b-instruct (default), qwen2.5-1.5b-instruct, qwen3-0.6b, qwen3-1.7b)
 //        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
-//        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3]
-//        [--spinning true|false] [--session-config key=value,...] [--profile] [--in-process] [--work DIR] [--json FILE]
+//        [--backends onnxllm,genai] [--peers llamasharp|none] [--llama-bench PATH] (or ONNXLLM_LLAMA_BENCH=PATH)
+//        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3] [--spinning true|false]
+//        [--bare-loop] (also the bare decode loop's per-token detail) [--profile] [--in-process] (bare loop only)
+//        [--session-config key=value,...] (bare loop and profile only: the SDK rows use the SDK's own session options)
+//        [--work DIR] [--json FILE]
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
 //        --mode serving-peer [--peer-types f16,q8_0,q4_0]: the serving workload on llama.cpp via LLamaSharp (Peers/).
