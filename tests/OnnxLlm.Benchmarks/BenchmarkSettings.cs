@@ -4,12 +4,13 @@ namespace OnnxLlm.Benchmarks;
 
 /// <summary>
 /// One exported form of a model: a precision, and for int4/int8 whether lm_head stays float and, optionally, the
-/// MatMulNBits accuracy_level. Written "int4", "int4-fhead", "int4-acc1", "int4-fhead-acc0": plain "int4" is the
-/// exporter's defaults (quantized head, accuracy level 4); "-fhead" keeps the float Gemm head.
+/// MatMulNBits accuracy_level and block size. Written "int4", "int4-fhead", "int4-acc1", "int4-b128", "int4-fhead-acc0":
+/// plain "int4" is the exporter's defaults (quantized head, accuracy level 4, block 32); "-fhead" keeps the float Gemm head.
 /// </summary>
-internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null)
+internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null, int? BlockSize = null)
 {
-    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "");
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "") +
+                          (BlockSize is int b ? $"-b{b}" : "");
 
     private bool IsQuantized => Precision is ExportPrecision.Int4 or ExportPrecision.Int8;
 
@@ -18,16 +19,17 @@ internal sealed record BenchmarkVariant(ExportPrecision Precision, bool Quantize
         var parts = text.ToLowerInvariant().Split('-');
         var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
         bool floatHead = false;
-        int? accuracy = null;
+        int? accuracy = null, block = null;
         foreach (var part in parts.Skip(1))
         {
             if (part == "fhead") floatHead = true;
             else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
-            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4).");
+            else if (part.StartsWith('b') && int.TryParse(part[1..], out int size)) block = size;
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4, b16…b128).");
         }
-        if ((floatHead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
-            throw new ArgumentException($"'{text}': -fhead and -accN apply to int4 and int8 only.");
-        return new BenchmarkVariant(precision, !floatHead, accuracy);
+        if ((floatHead || accuracy is not null || block is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -fhead, -accN and -bN apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, !floatHead, accuracy, block);
     }
 }
 

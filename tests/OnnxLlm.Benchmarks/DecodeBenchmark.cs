@@ -55,6 +55,7 @@ internal static class DecodeBenchmark
                 {
                     QuantizeLmHead = variant.QuantizeLmHead,
                     AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
+                    BlockSize = variant.BlockSize ?? QuantizationOptions.DefaultBlockSize,
                 },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;
