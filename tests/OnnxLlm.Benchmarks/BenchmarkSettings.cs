@@ -42,6 +42,13 @@ internal sealed record BenchmarkSettings
     public int DecodeTokens { get; init; } = 64;
     public int Threads { get; init; } = 2;
     public int Repetitions { get; init; } = 3;
+
+    /// <summary>
+    /// Times the decode table's whole row sequence is run (--rounds N); each row then reports its best round. On a
+    /// shared machine a burst of someone else's work slows whichever rows it meets; interleaved rounds give every row
+    /// the same chances of a quiet window, and the best round is the one least disturbed.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "onnxllm-bench");
     public string JsonPath { get; init; } = "benchmark-results.json";
 
@@ -111,6 +118,7 @@ internal sealed record BenchmarkSettings
             DecodeTokens = int.Parse(Value("--decode") ?? "64"),
             Threads = int.Parse(Value("--threads") ?? "2"),
             Repetitions = int.Parse(Value("--repetitions") ?? "3"),
+            Rounds = int.Parse(Value("--rounds") ?? "1"),
             WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), "onnxllm-bench"),
             JsonPath = Value("--json") ?? "benchmark-results.json",
             Mode = Value("--mode") ?? "decode",

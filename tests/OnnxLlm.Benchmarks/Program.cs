@@ -13,7 +13,7 @@ using OnnxLlm.Benchmarks.Peers;
 //        qwen2.5-0.5b-instruct (default), qwen2.5-1.5b-instruct, qwen3-0.6b, qwen3-1.7b)
 //        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
 //        [--backends onnxllm,genai] [--peers llamasharp|none] [--llama-bench PATH] (or ONNXLLM_LLAMA_BENCH=PATH)
-//        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3] [--spinning true|false]
+//        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3] [--rounds 1] [--spinning true|false]
 //        [--bare-loop] (also the bare decode loop's per-token detail) [--profile] [--in-process] (bare loop only)
 //        [--session-config key=value,...] (bare loop and profile only: the SDK rows use the SDK's own session options)
 //        [--work DIR] [--json FILE]
@@ -64,8 +64,10 @@ var profiles = new List<DecodeBenchmarkResult>();
 string? llamaBench = LlamaBench.Path(settings);
 bool fp16Widened = !OperatingSystem.IsMacOS() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
     is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86;
+for (int round = 0; round < settings.Rounds; round++)
 foreach (var config in settings.Configs)
 {
+    if (settings.Rounds > 1) Console.Error.WriteLine($"-- round {round + 1} of {settings.Rounds}");
     var peersDone = new HashSet<GgmlType>();
     foreach (var variant in settings.Variants)
     {
@@ -78,15 +80,16 @@ foreach (var config in settings.Configs)
             {
                 KernelWeightMiB = held.WeightBytes / (1024.0 * 1024.0), LayerMiB = held.LayerBytes / (1024.0 * 1024.0), KvMiB = kvMiB, FileMiB = held.FileBytes / (1024.0 * 1024.0),
             });
-        if (settings.BareLoop)
+        if (settings.BareLoop && round == 0)
             loops.Add(settings.InProcess ? await DecodeBenchmark.RunAsync(config, variant, settings) : RunChild<DecodeBenchmarkResult>(config, variant, settings, []));
-        if (settings.Profile) profiles.Add(RunChild<DecodeBenchmarkResult>(config, variant, settings, ["--child-profile"]));
+        if (settings.Profile && round == 0) profiles.Add(RunChild<DecodeBenchmarkResult>(config, variant, settings, ["--child-profile"]));
         if (PeerType(variant) is not { } type || (!settings.LlamaSharpPeer && llamaBench is null) || !peersDone.Add(type)) continue;
         var (_, gguf) = await PeerModels.PrepareAsync(config, type, settings);
         if (settings.LlamaSharpPeer) rows.Add(RunChild<RuntimeResult>(config, variant, settings, ["--peer-decode-child", type.ToString()]));
         if (llamaBench is not null) rows.Add(LlamaBench.Run(llamaBench, gguf, name, type.ToString().ToUpperInvariant(), settings));
     }
 }
+if (settings.Rounds > 1) rows = RuntimeResult.BestOfRounds(rows);
 SideBySideTable.Print(rows, settings, llamaBench);
 if (loops.Count > 0) ResultTable.Print(loops, settings);
 ResultTable.PrintProfiles(profiles);

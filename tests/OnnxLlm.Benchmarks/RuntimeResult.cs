@@ -35,4 +35,24 @@ internal sealed record RuntimeResult
     /// <summary>Tokens actually decoded in the timed span (fewer than asked when the runtime stopped at an end token).</summary>
     public int DecodedTokens { get; init; }
     public string? Note { get; init; }
+
+    /// <summary>
+    /// One row per model × precision × runtime from several rounds: the best speed of any round (highest tok/s,
+    /// shortest TTFT and load) and the highest memory figures (memory does not depend on contention; the highest is
+    /// the safe figure to quote), in first-seen order.
+    /// </summary>
+    public static List<RuntimeResult> BestOfRounds(IEnumerable<RuntimeResult> rows) =>
+        rows.GroupBy(r => (r.Model, r.Precision, r.Runtime)).Select(g => g.First() with
+        {
+            LoadSeconds = g.Min(r => r.LoadSeconds),
+            PrefillTokensPerSecond = g.Max(r => r.PrefillTokensPerSecond),
+            TimeToFirstTokenMs = g.Min(r => r.TimeToFirstTokenMs),
+            DecodeTokensPerSecond = g.Max(r => r.DecodeTokensPerSecond),
+            RssAfterLoadMiB = g.Max(r => r.RssAfterLoadMiB),
+            PeakLoadMiB = g.Max(r => r.PeakLoadMiB),
+            PeakGenerateMiB = g.Max(r => r.PeakGenerateMiB),
+            AnonAfterMiB = g.Max(r => r.AnonAfterMiB),
+            FileAfterMiB = g.Max(r => r.FileAfterMiB),
+            Note = g.Select(r => r.Note).FirstOrDefault(n => n is not null),
+        }).ToList();
 }

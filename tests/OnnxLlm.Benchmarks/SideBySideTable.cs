@@ -15,7 +15,8 @@ internal static class SideBySideTable
     public static void Print(IReadOnlyList<RuntimeResult> rows, BenchmarkSettings settings, string? llamaBench)
     {
         Console.WriteLine();
-        Console.WriteLine($"Prompt {settings.PromptTokens} tokens, decode {settings.DecodeTokens} tokens, {settings.Threads} threads, median of {settings.Repetitions}; " +
+        Console.WriteLine($"Prompt {settings.PromptTokens} tokens, decode {settings.DecodeTokens} tokens, {settings.Threads} threads, median of {settings.Repetitions}" +
+                          (settings.Rounds > 1 ? $", best of {settings.Rounds} interleaved rounds" : "") + "; " +
                           $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
                           $"load average {LoadAverage()} at the end");
         Console.WriteLine();
