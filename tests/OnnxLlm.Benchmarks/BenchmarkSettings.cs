@@ -4,12 +4,13 @@ namespace OnnxLlm.Benchmarks;
 
 /// <summary>
 /// One exported form of a model: a precision, and for int4/int8 whether lm_head stays float and, optionally, the
-/// MatMulNBits accuracy_level. Written "int4", "int4-fhead", "int4-acc1", "int4-fhead-acc0": plain "int4" is the
-/// exporter's defaults (quantized head, accuracy level 4); "-fhead" keeps the float Gemm head.
+/// MatMulNBits accuracy_level and block size. Written "int4", "int4-fhead", "int4-acc1", "int4-b128", "int4-fhead-acc0":
+/// plain "int4" is the exporter's defaults (quantized head, accuracy level 4, block 32); "-fhead" keeps the float Gemm head.
 /// </summary>
-internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null)
+internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null, int? BlockSize = null)
 {
-    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "");
+    public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "") +
+                          (BlockSize is int b ? $"-b{b}" : "");
 
     private bool IsQuantized => Precision is ExportPrecision.Int4 or ExportPrecision.Int8;
 
@@ -18,16 +19,17 @@ internal sealed record BenchmarkVariant(ExportPrecision Precision, bool Quantize
         var parts = text.ToLowerInvariant().Split('-');
         var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
         bool floatHead = false;
-        int? accuracy = null;
+        int? accuracy = null, block = null;
         foreach (var part in parts.Skip(1))
         {
             if (part == "fhead") floatHead = true;
             else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
-            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4).");
+            else if (part.StartsWith('b') && int.TryParse(part[1..], out int size)) block = size;
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4, b16…b128).");
         }
-        if ((floatHead || accuracy is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
-            throw new ArgumentException($"'{text}': -fhead and -accN apply to int4 and int8 only.");
-        return new BenchmarkVariant(precision, !floatHead, accuracy);
+        if ((floatHead || accuracy is not null || block is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -fhead, -accN and -bN apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, !floatHead, accuracy, block);
     }
 }
 
@@ -40,6 +42,13 @@ internal sealed record BenchmarkSettings
     public int DecodeTokens { get; init; } = 64;
     public int Threads { get; init; } = 2;
     public int Repetitions { get; init; } = 3;
+
+    /// <summary>
+    /// Times the decode table's whole row sequence is run (--rounds N); each row then reports its best round. On a
+    /// shared machine a burst of someone else's work slows whichever rows it meets; interleaved rounds give every row
+    /// the same chances of a quiet window, and the best round is the one least disturbed.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "onnxllm-bench");
     public string JsonPath { get; init; } = "benchmark-results.json";
 
@@ -70,6 +79,28 @@ internal sealed record BenchmarkSettings
     /// <summary>Set in a serving-peer child process: measure the single peer type in this process.</summary>
     public bool PeerChild { get; init; }
 
+    /// <summary>Backends the decode table measures through the SDK (--backends onnxllm,genai; default both).</summary>
+    public IReadOnlyList<OnnxLlm.Backends.InferenceBackend> Backends { get; init; } =
+        [OnnxLlm.Backends.InferenceBackend.OnnxLlm, OnnxLlm.Backends.InferenceBackend.GenAI];
+
+    /// <summary>
+    /// llama.cpp rows of the decode table (--peers llamasharp,none; default llamasharp): the GGUF type matching each
+    /// precision (fp16/fp32 → F16, int8 → Q8_0, int4 → Q4_0) via LLamaSharp; llama-bench rows come with <see cref="LlamaBenchPath"/>.
+    /// </summary>
+    public bool LlamaSharpPeer { get; init; } = true;
+
+    /// <summary>A natively built llama-bench (--llama-bench PATH, or ONNXLLM_LLAMA_BENCH) run on the same GGUFs.</summary>
+    public string? LlamaBenchPath { get; init; }
+
+    /// <summary>Also measure the bare decode loop (DecoderState + sampler, no engine) per variant, in its own process.</summary>
+    public bool BareLoop { get; init; }
+
+    /// <summary>Set in a child process: measure one variant through the SDK on this backend (--sdk-child onnxllm|genai).</summary>
+    public OnnxLlm.Backends.InferenceBackend? SdkChildBackend { get; init; }
+
+    /// <summary>Set in a child process: measure one GGUF type via LLamaSharp for the decode table (--peer-decode-child f16|q8_0|q4_0).</summary>
+    public string? PeerDecodeChildType { get; init; }
+
     public static BenchmarkSettings Parse(string[] args)
     {
         string? Value(string name)
@@ -87,6 +118,7 @@ internal sealed record BenchmarkSettings
             DecodeTokens = int.Parse(Value("--decode") ?? "64"),
             Threads = int.Parse(Value("--threads") ?? "2"),
             Repetitions = int.Parse(Value("--repetitions") ?? "3"),
+            Rounds = int.Parse(Value("--rounds") ?? "1"),
             WorkDirectory = Value("--work") ?? Path.Combine(Path.GetTempPath(), "onnxllm-bench"),
             JsonPath = Value("--json") ?? "benchmark-results.json",
             Mode = Value("--mode") ?? "decode",
@@ -99,6 +131,13 @@ internal sealed record BenchmarkSettings
             ChildProfileOnly = Flag("--child-profile"),
             PeerTypes = (Value("--peer-types") ?? "f16,q8_0,q4_0").Split(',', StringSplitOptions.RemoveEmptyEntries),
             PeerChild = Flag("--peer-child"),
+            Backends = (Value("--backends") ?? "onnxllm,genai").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(b => Enum.Parse<OnnxLlm.Backends.InferenceBackend>(b, ignoreCase: true)).ToArray(),
+            LlamaSharpPeer = (Value("--peers") ?? "llamasharp") != "none",
+            LlamaBenchPath = Value("--llama-bench"),
+            BareLoop = Flag("--bare-loop"),
+            SdkChildBackend = Value("--sdk-child") is { } b ? Enum.Parse<OnnxLlm.Backends.InferenceBackend>(b, ignoreCase: true) : null,
+            PeerDecodeChildType = Value("--peer-decode-child"),
         };
     }
 }

@@ -16,10 +16,12 @@ using OnnxLlm.Tokenization;
 namespace OnnxLlm.Benchmarks;
 
 /// <summary>
-/// Measures one exported model: prefill of a random prompt, then greedy decode through the KV cache,
-/// twice — the bare loop (decoder state + sampler, where the allocation budget is 0 bytes per token)
-/// and the full streaming engine (detokenizer, stop checks, channel to the consumer).
-/// Sessions are built by the SDK's own <see cref="SessionOptionsFactory"/>, so the figures are what users get.
+/// The bare loop (--bare-loop): one exported model's prefill of a random prompt, then greedy decode through the KV
+/// cache, twice — the decoder state + sampler alone (where the allocation budget is 0 bytes per token) and a
+/// <see cref="GenerationEngine"/> beside it (detokenizer, stop checks, channel to the consumer). Sessions are built by
+/// the SDK's own <see cref="SessionOptionsFactory"/> (plus any --session-config entries). This process holds a
+/// second KV state and engine next to the loop, so it reports no memory: the decode table's memory columns come
+/// from <see cref="SdkBenchmark"/>, which loads the model as a user's process does.
 /// </summary>
 internal static class DecodeBenchmark
 {
@@ -54,6 +56,7 @@ internal static class DecodeBenchmark
                 {
                     QuantizeLmHead = variant.QuantizeLmHead,
                     AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
+                    BlockSize = variant.BlockSize ?? QuantizationOptions.DefaultBlockSize,
                 },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;
@@ -69,7 +72,7 @@ internal static class DecodeBenchmark
         return options;
     }
 
-    public static async Task<DecodeBenchmarkResult> RunAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings, bool peakIsPerRow)
+    public static async Task<DecodeBenchmarkResult> RunAsync(string configDirectory, BenchmarkVariant variant, BenchmarkSettings settings)
     {
         Console.Error.WriteLine($"== {Path.GetFileName(configDirectory.TrimEnd('/'))} {variant.Name}");
         var (name, exported, exportSeconds) = await PrepareAsync(configDirectory, variant, settings);
@@ -80,7 +83,7 @@ internal static class DecodeBenchmark
         // ORT's intra-op pool has (threads − 1) workers; the calling thread is the other one.
         Console.Error.WriteLine($"   session loaded: {ThreadCount() - threadsBefore} threads added (intra-op setting {settings.Threads}; 0 = ORT's default)");
         var tokenizer = QwenTokenizer.FromDirectory(exported);
-        var prompt = RandomPrompt(settings.PromptTokens);
+        var prompt = SdkBenchmark.RandomPrompt(settings.PromptTokens, seed: 123);
 
         var prefill = new List<double>(); var ttft = new List<double>(); var decode = new List<double>(); var loopBytes = new List<double>();
         var outside = new List<double>();
@@ -159,8 +162,6 @@ internal static class DecodeBenchmark
             LoopBytesPerToken = Median(loopBytes),
             EngineBytesPerToken = Median(engineBytes),
             EngineDecodeTokensPerSecond = Median(engineRate),
-            PeakWorkingSetMiB = PeakResidentMiB(),
-            PeakIsPerRow = peakIsPerRow,
             WeightBytesPerToken = weightBytes,
             WeightGigabytesPerSecond = weightBytes * decodeRate / 1e9,
             ExportSeconds = exportSeconds,
@@ -180,7 +181,7 @@ internal static class DecodeBenchmark
         sessionOptions.ProfileOutputPathPrefix = Path.Combine(Path.GetFullPath(settings.WorkDirectory), $"profile-{name}-{variant.Name}");
         sessionOptions.EnableProfiling = true;
         using var model = DecoderModel.Load(exported, sessionOptions);
-        var prompt = RandomPrompt(settings.PromptTokens);
+        var prompt = SdkBenchmark.RandomPrompt(settings.PromptTokens, seed: 123);
         using var state = model.CreateState(settings.PromptTokens + settings.DecodeTokens + 8);
         var sampler = new TokenSampler(new SamplingOptions { Temperature = 0 }, model.Config.VocabSize, prompt);
         state.Prefill(prompt);
@@ -200,28 +201,14 @@ internal static class DecodeBenchmark
         {
             Model = name, Precision = variant.Name, PrefillTokensPerSecond = double.NaN, TimeToFirstTokenMs = double.NaN,
             DecodeTokensPerSecond = double.NaN, OutsideRunFraction = double.NaN, LoopBytesPerToken = double.NaN,
-            EngineBytesPerToken = double.NaN, EngineDecodeTokensPerSecond = double.NaN, PeakWorkingSetMiB = PeakResidentMiB(),
-            PeakIsPerRow = true, WeightBytesPerToken = 0, WeightGigabytesPerSecond = double.NaN, ExportSeconds = 0,
+            EngineBytesPerToken = double.NaN, EngineDecodeTokensPerSecond = double.NaN,
+            WeightBytesPerToken = 0, WeightGigabytesPerSecond = double.NaN, ExportSeconds = 0,
             ProfileRunMsPerStep = runMs, ProfileKernelMsPerStep = kernelMs, ProfileByOp = byOp, ProfileTopNodes = top,
             ProfilePrefillRunMs = prefillMs, ProfilePrefillByOp = prefillByOp,
         };
     }
 
     private static int ThreadCount() => OperatingSystem.IsLinux() ? Directory.GetDirectories("/proc/self/task").Length : Process.GetCurrentProcess().Threads.Count;
-
-    private static int[] RandomPrompt(int length)
-    {
-        var random = new Random(123);
-        return Enumerable.Range(0, length).Select(_ => random.Next(0, 151643)).ToArray();
-    }
-
-    /// <summary>The process's peak resident set (VmHWM on Linux), in MiB.</summary>
-    private static double PeakResidentMiB()
-    {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        return process.PeakWorkingSet64 / (1024.0 * 1024.0);
-    }
 
     private static double Median(List<double> values)
     {

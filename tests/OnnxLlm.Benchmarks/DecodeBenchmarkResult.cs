@@ -1,6 +1,6 @@
 namespace OnnxLlm.Benchmarks;
 
-/// <summary>One model × variant measurement (medians over repetitions), taken in its own process unless --in-process.</summary>
+/// <summary>One model × variant bare-loop measurement (medians over repetitions), taken in its own process unless --in-process.</summary>
 internal sealed record DecodeBenchmarkResult
 {
     public required string Model { get; init; }
@@ -13,10 +13,6 @@ internal sealed record DecodeBenchmarkResult
     public required double LoopBytesPerToken { get; init; }
     public required double EngineBytesPerToken { get; init; }
     public required double EngineDecodeTokensPerSecond { get; init; }
-    /// <summary>Peak resident set of the process that measured this row (VmHWM).</summary>
-    public required double PeakWorkingSetMiB { get; init; }
-    /// <summary>Whether the process measured only this row (otherwise the peak includes earlier rows).</summary>
-    public required bool PeakIsPerRow { get; init; }
     /// <summary>Weight bytes one decode step reads (see <see cref="WeightTraffic"/>).</summary>
     public required long WeightBytesPerToken { get; init; }
     /// <summary>WeightBytesPerToken × decode tok/s.</summary>

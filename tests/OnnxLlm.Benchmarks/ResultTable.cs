@@ -6,48 +6,24 @@ namespace OnnxLlm.Benchmarks;
 /// <summary>Prints results as one Markdown table (side by side) and saves them as JSON for comparisons.</summary>
 internal static class ResultTable
 {
-    /// <summary>
-    /// The issue's reference figures (llama.cpp, same shapes, 2 threads, this machine kind): prefill tok/s of F16
-    /// (compared with the fp16/fp32 rows) and Q4_0 (int4 rows), and the decode tok/s targets.
-    /// </summary>
-    private static (double? Prefill, string PrefillLabel, double? Decode) Reference(string model, string precision)
-    {
-        bool small = model.Contains("0.5b", StringComparison.OrdinalIgnoreCase);
-        bool large = model.Contains("1.5b", StringComparison.OrdinalIgnoreCase);
-        if (!small && !large) return (null, "", null);
-        bool int4 = precision.StartsWith("int4", StringComparison.Ordinal);
-        bool fp = precision is "fp16" or "fp32";
-        double? prefill = int4 ? (small ? 400 : 101) : fp ? (small ? 248 : 89) : null;
-        string label = int4 ? "Q4_0" : "F16";
-        double? decode = int4 ? (small ? 79 : 23) : precision == "fp16" && small ? 13 : null;
-        return (prefill, label, decode);
-    }
-
+    /// <summary>The bare loop's table (--bare-loop): per-token detail of our decode loop; no memory (see SideBySideTable).</summary>
     public static void Print(IReadOnlyList<DecodeBenchmarkResult> results, BenchmarkSettings settings)
     {
         Console.WriteLine();
-        Console.WriteLine($"Prompt {settings.PromptTokens} tokens, decode {settings.DecodeTokens} tokens, {settings.Threads} threads, median of {settings.Repetitions}; " +
-                          $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"Bare decode loop (DecoderState + sampler) and a GenerationEngine beside it, same process; prompt {settings.PromptTokens}, decode {settings.DecodeTokens}, {settings.Threads} threads, median of {settings.Repetitions}");
         Console.WriteLine();
-        Console.WriteLine("| model | precision | prefill tok/s | TTFT ms | decode tok/s (loop) | decode tok/s (engine) | outside Run | managed B/token (loop / engine) | peak RSS MiB | weights read MB/token | implied GB/s | vs reference (prefill; decode) |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| model | precision | prefill tok/s | TTFT ms | decode tok/s (loop) | decode tok/s (engine) | outside Run | managed B/token (loop / engine) | weights read MB/token | implied GB/s |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
-        {
-            var (prefillRef, label, decodeRef) = Reference(r.Model, r.Precision);
-            string vs = (prefillRef is double p ? $"prefill {r.PrefillTokensPerSecond / p:0.00}× {label} ({p:0})" : "prefill —") + "; " +
-                        (decodeRef is double d ? $"decode {r.DecodeTokensPerSecond / d:0.00}× target ({d:0})" : "decode —");
-            Console.WriteLine($"| {r.Model} | {r.Precision} | {r.PrefillTokensPerSecond:0.0} | {r.TimeToFirstTokenMs:0} | {r.DecodeTokensPerSecond:0.0} | " +
-                              $"{r.EngineDecodeTokensPerSecond:0.0} | {r.OutsideRunFraction * 100:0.00}% | {r.LoopBytesPerToken:0} / {r.EngineBytesPerToken:0} | " +
-                              $"{r.PeakWorkingSetMiB:0}{(r.PeakIsPerRow ? "" : "*")} | {r.WeightBytesPerToken / 1e6:0} | {r.WeightGigabytesPerSecond:0.0} | {vs} |");
-        }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Model} | {r.Precision} | {r.PrefillTokensPerSecond:0.0} | {r.TimeToFirstTokenMs:0} | {r.DecodeTokensPerSecond:0.0} | " +
+                $"{r.EngineDecodeTokensPerSecond:0.0} | {r.OutsideRunFraction * 100:0.00}% | {r.LoopBytesPerToken:0} / {r.EngineBytesPerToken:0} | " +
+                $"{r.WeightBytesPerToken / 1e6:0} | {r.WeightGigabytesPerSecond:0.0} |"));
         Console.WriteLine();
         Console.WriteLine("outside Run: share of the bare decode loop's wall time not inside ONNX Runtime's Run (sampling, binding, bookkeeping); target < 1%.");
-        Console.WriteLine("peak RSS: VmHWM of a process that measured only that row" +
-                          (results.Any(r => !r.PeakIsPerRow) ? "; * = measured in one process (--in-process), so it includes every earlier row." : "."));
         Console.WriteLine("weights read: every MatMul/Gemm/MatMulNBits weight (MatMulNBits: codes + scales + zero points), lm_head included, plus one embedding row; " +
                           "implied GB/s = that × decode tok/s. On x86 ONNX Runtime has no fp16 MatMul/Gemm kernel and converts those weights to fp32 at load, " +
                           "so fp16 rows count (and read) 4 bytes per MatMul/Gemm weight. \"-fhead\" = lm_head kept float (a Gemm) instead of quantized (MatMulNBits, the default).");
-        Console.WriteLine("reference: llama.cpp on this machine kind, same shapes, 2 threads — prefill F16 (fp16/fp32 rows) or Q4_0 (int4 rows); decode targets int4 ≥ 79 (0.5B) / ≥ 23 (1.5B), fp16 ≥ 13 (0.5B).");
     }
 
     public static void PrintProfiles(IReadOnlyList<DecodeBenchmarkResult> profiles)
@@ -85,9 +61,9 @@ internal static class ResultTable
         WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static void WriteJson(IReadOnlyList<DecodeBenchmarkResult> results, IReadOnlyList<DecodeBenchmarkResult> profiles, string path)
+    public static void WriteJson(IReadOnlyList<RuntimeResult> rows, IReadOnlyList<DecodeBenchmarkResult> bareLoop, IReadOnlyList<DecodeBenchmarkResult> profiles, string path)
     {
-        File.WriteAllText(path, JsonSerializer.Serialize(new { results, profiles }, JsonOptions));
+        File.WriteAllText(path, JsonSerializer.Serialize(new { rows, bareLoop, profiles }, JsonOptions));
         Console.WriteLine();
         Console.WriteLine($"Wrote {Path.GetFullPath(path)}");
     }

@@ -45,7 +45,7 @@ internal static class WeightTraffic
 
     private static long Elements(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
 
-    private static int ElementSize(int dataType) => (TensorProto.Types.DataType)dataType switch
+    internal static int ElementSize(int dataType) => (TensorProto.Types.DataType)dataType switch
     {
         TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Uint32 => 4,
         TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Bfloat16 or TensorProto.Types.DataType.Int16 => 2,

@@ -15,8 +15,9 @@ namespace OnnxLlm.Runtime;
 /// <item>Intra-op threads: ONNX Runtime's default (0 = one per physical core) unless the user sets a number.
 /// Sequential execution, one inter-op thread: a generation runs one graph at a time.</item>
 /// <item>Spinning: ONNX Runtime's default (on) unless <see cref="OnnxLlmOptions.AllowSpinning"/> says otherwise.</item>
-/// <item>Prepacking stays on (MatMul and MatMulNBits pack their constant weights once at load) and runs in
-/// parallel on the intra-op pool (<c>session.prepack.enable_parallel</c>), which shortens loading.</item>
+/// <item>Prepacking stays on (MatMul and MatMulNBits pack their constant weights once at load) and runs serially:
+/// parallel prepacking (<c>session.prepack.enable_parallel</c>) held the unpacked weights beside the packed ones,
+/// which nearly doubled the load's peak memory, and did not load faster on two cores.</item>
 /// </list>
 /// </remarks>
 internal static class SessionOptionsFactory
@@ -42,7 +43,10 @@ internal static class SessionOptionsFactory
                 session.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
             // Prepacking is ONNX Runtime's default; say so explicitly so no inherited setting turns it off.
             session.AddSessionConfigEntry("session.disable_prepacking", "0");
-            session.AddSessionConfigEntry("session.prepack.enable_parallel", "1");
+            // Serial prepacking (ORT's default, said explicitly): in parallel, every layer's unpacked weights stayed
+            // resident until all were packed, so loading peaked at about twice the model (Qwen2.5-1.5B fp16: 11.8 GiB
+            // against 7.0 GiB serial) and was no faster on two cores (docs/performance.md, "Memory").
+            session.AddSessionConfigEntry("session.prepack.enable_parallel", "0");
             if (options.ExecutionProvider == ExecutionProvider.CoreML)
                 AppendCoreML(session, options, modelDirectory, logger);
             return session;

@@ -39,7 +39,7 @@ internal static class PeerServingBenchmark
             }
     }
 
-    private static GgmlType ParseType(string text) => text.ToLowerInvariant() switch
+    internal static GgmlType ParseType(string text) => text.ToLowerInvariant() switch
     {
         "f16" => GgmlType.F16,
         "q8_0" => GgmlType.Q8_0,
