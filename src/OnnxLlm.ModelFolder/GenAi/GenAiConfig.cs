@@ -106,9 +106,6 @@ public sealed record GenAiConfig
     /// </summary>
     public int MaxSequenceLength => Search.MaxLength is int max and > 0 ? Math.Min(max, ContextLength) : ContextLength;
 
-    /// <summary>Expands a name template for one layer.</summary>
-    public static string ForLayer(string template, int layer) => DecoderIoNames.ForLayer(template, layer);
-
     /// <summary>Reads a <c>genai_config.json</c>.</summary>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
     /// <exception cref="InvalidDataException">The JSON is malformed or lacks a required field (named in the message, with the file).</exception>

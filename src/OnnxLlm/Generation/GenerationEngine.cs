@@ -44,7 +44,7 @@ internal sealed class GenerationEngine : ITokenGenerator
     /// Longest prompt + output a request may ask for: the model's context length capped by genai_config.json's
     /// <c>search.max_length</c>, or a static-kv-v1 folder's shorter KV buffer (its <c>max_length</c>), whichever is less.
     /// </summary>
-    public int ContextLength => _model.StaticContract is { } contract ? Math.Min(contract.MaxLength, _model.Config.MaxSequenceLength) : _model.Config.MaxSequenceLength;
+    public int ContextLength => _model.MaxSequenceLength;
 
     /// <summary>The scheduling settings.</summary>
     public GenerationEngineOptions Options { get; }

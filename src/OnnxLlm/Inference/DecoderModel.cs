@@ -41,6 +41,12 @@ internal abstract class DecoderModel : IDisposable
     /// <summary>The folder's static-kv-v1 contract (coreml export target); null for GenAI-style folders.</summary>
     public virtual StaticKvContract? StaticContract => null;
 
+    /// <summary>
+    /// The longest sequence (prompt + output) a state or slot of this model holds: genai_config.json's context length,
+    /// capped by its <c>search.max_length</c> and, for static-kv-v1 folders, by the contract's fixed KV buffer.
+    /// </summary>
+    public virtual int MaxSequenceLength => Config.MaxSequenceLength;
+
     /// <summary>The session that runs one new token (the only session of a GenAI-style folder).</summary>
     internal abstract InferenceSession Session { get; }
 
@@ -75,7 +81,7 @@ internal abstract class DecoderModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, Config.MaxSequenceLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxSequenceLength);
         return CreateStateCore(capacity);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using OnnxLlm.Inference.Slots;
+using OnnxLlm.ModelFolder;
 using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Inference.Gqa;
@@ -121,10 +122,10 @@ internal sealed unsafe class BatchedKvSlots : ISequenceSlots
         for (int layer = 0; layer < _config.NumHiddenLayers; layer++)
         {
             var (key, value) = SlotView(slot, layer);
-            binding.BindInput(GenAiConfig.ForLayer(_config.PastKeyNames, layer), key);
-            binding.BindInput(GenAiConfig.ForLayer(_config.PastValueNames, layer), value);
-            binding.BindOutput(GenAiConfig.ForLayer(_config.PresentKeyNames, layer), key);
-            binding.BindOutput(GenAiConfig.ForLayer(_config.PresentValueNames, layer), value);
+            binding.BindInput(DecoderIoNames.ForLayer(_config.PastKeyNames, layer), key);
+            binding.BindInput(DecoderIoNames.ForLayer(_config.PastValueNames, layer), value);
+            binding.BindOutput(DecoderIoNames.ForLayer(_config.PresentKeyNames, layer), key);
+            binding.BindOutput(DecoderIoNames.ForLayer(_config.PresentValueNames, layer), value);
         }
         // [1, 1, vocab] from our graphs (last position only), [1, S, vocab] from others: keep the last row.
         binding.BindOutputToDevice(_config.LogitsName, OrtMemoryInfo.DefaultInstance);
@@ -270,10 +271,10 @@ internal sealed unsafe class BatchedKvSlots : ISequenceSlots
         {
             var key = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _model.KvElementType, shape, (IntPtr)_keys[layer].Pointer, _slotBytes * width));
             var value = Own(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _model.KvElementType, shape, (IntPtr)_values[layer].Pointer, _slotBytes * width));
-            binding.BindInput(GenAiConfig.ForLayer(_config.PastKeyNames, layer), key);
-            binding.BindInput(GenAiConfig.ForLayer(_config.PastValueNames, layer), value);
-            binding.BindOutput(GenAiConfig.ForLayer(_config.PresentKeyNames, layer), key);
-            binding.BindOutput(GenAiConfig.ForLayer(_config.PresentValueNames, layer), value);
+            binding.BindInput(DecoderIoNames.ForLayer(_config.PastKeyNames, layer), key);
+            binding.BindInput(DecoderIoNames.ForLayer(_config.PastValueNames, layer), value);
+            binding.BindOutput(DecoderIoNames.ForLayer(_config.PresentKeyNames, layer), key);
+            binding.BindOutput(DecoderIoNames.ForLayer(_config.PresentValueNames, layer), value);
         }
         binding.BindOutput(_config.LogitsName, Own(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             _logits.AsMemory(0, width * _vocab), [width, 1, _vocab])));

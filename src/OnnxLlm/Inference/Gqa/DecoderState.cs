@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.ModelFolder;
 using OnnxLlm.ModelFolder.GenAi;
 
 namespace OnnxLlm.Inference.Gqa;
@@ -42,8 +43,8 @@ internal sealed class DecoderState : IDecoderState
             {
                 _keys[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, model.KvElementType, kvShape);
                 _values[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, model.KvElementType, kvShape);
-                _binding.BindInput(GenAiConfig.ForLayer(config.PastKeyNames, i), _keys[i]);
-                _binding.BindInput(GenAiConfig.ForLayer(config.PastValueNames, i), _values[i]);
+                _binding.BindInput(DecoderIoNames.ForLayer(config.PastKeyNames, i), _keys[i]);
+                _binding.BindInput(DecoderIoNames.ForLayer(config.PastValueNames, i), _values[i]);
             }
             _mask = new long[capacity];
             _maskValue = OrtValue.CreateTensorValueFromMemory(_mask, [1, capacity]);
@@ -178,8 +179,8 @@ internal sealed class DecoderState : IDecoderState
         var config = _model.Config;
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            _binding.BindOutput(GenAiConfig.ForLayer(config.PresentKeyNames, i), _keys[i]);
-            _binding.BindOutput(GenAiConfig.ForLayer(config.PresentValueNames, i), _values[i]);
+            _binding.BindOutput(DecoderIoNames.ForLayer(config.PresentKeyNames, i), _keys[i]);
+            _binding.BindOutput(DecoderIoNames.ForLayer(config.PresentValueNames, i), _values[i]);
         }
     }
 

@@ -22,8 +22,8 @@ internal sealed class GqaDecoderModel : DecoderModel
         var expectedInputs = new HashSet<string>(StringComparer.Ordinal) { config.InputIdsName, config.AttentionMaskName };
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            expectedInputs.Add(GenAiConfig.ForLayer(config.PastKeyNames, i));
-            expectedInputs.Add(GenAiConfig.ForLayer(config.PastValueNames, i));
+            expectedInputs.Add(DecoderIoNames.ForLayer(config.PastKeyNames, i));
+            expectedInputs.Add(DecoderIoNames.ForLayer(config.PastValueNames, i));
         }
         var unsupported = session.InputMetadata.Keys.Where(k => !expectedInputs.Contains(k)).ToArray();
         if (unsupported.Length > 0)
@@ -64,14 +64,14 @@ internal sealed class GqaDecoderModel : DecoderModel
 
     private static TensorElementType PastKeyType(string directory, GenAiConfig config, InferenceSession session)
     {
-        string name = GenAiConfig.ForLayer(config.PastKeyNames, 0);
+        string name = DecoderIoNames.ForLayer(config.PastKeyNames, 0);
         return session.InputMetadata.TryGetValue(name, out var pastKey) ? pastKey.ElementDataType
             : throw new InvalidDataException($"{directory}: genai_config.json names inputs the model lacks: {name}.");
     }
 
     private protected override IDecoderState CreateStateCore(int capacity) => new DecoderState(this, capacity);
 
-    private protected override ISequenceSlots CreateSlotsCore(int slotCount) => new BatchedKvSlots(this, slotCount, Config.MaxSequenceLength);
+    private protected override ISequenceSlots CreateSlotsCore(int slotCount) => new BatchedKvSlots(this, slotCount, MaxSequenceLength);
 
     private protected override void DisposeSessions() => _session.Dispose();
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.ModelFolder;
 using OnnxLlm.ModelFolder.GenAi;
 using OnnxLlm.ModelFolder.StaticKv;
 
@@ -32,12 +33,12 @@ internal sealed class StaticGraphBuffers : IDisposable
             PresentValues = new PinnedTensor[layers];
             for (int i = 0; i < layers; i++)
             {
-                Binding.BindInput(GenAiConfig.ForLayer(contract.PastKeyNames, i), pastKeys[i].Value);
-                Binding.BindInput(GenAiConfig.ForLayer(contract.PastValueNames, i), pastValues[i].Value);
+                Binding.BindInput(DecoderIoNames.ForLayer(contract.PastKeyNames, i), pastKeys[i].Value);
+                Binding.BindInput(DecoderIoNames.ForLayer(contract.PastValueNames, i), pastValues[i].Value);
                 PresentKeys[i] = Own(new PinnedTensor(kvType, [1, kvHeads, S, headSize]));
                 PresentValues[i] = Own(new PinnedTensor(kvType, [1, kvHeads, S, headSize]));
-                Binding.BindOutput(GenAiConfig.ForLayer(contract.PresentKeyNames, i), PresentKeys[i].Value);
-                Binding.BindOutput(GenAiConfig.ForLayer(contract.PresentValueNames, i), PresentValues[i].Value);
+                Binding.BindOutput(DecoderIoNames.ForLayer(contract.PresentKeyNames, i), PresentKeys[i].Value);
+                Binding.BindOutput(DecoderIoNames.ForLayer(contract.PresentValueNames, i), PresentValues[i].Value);
             }
             if (S > 1)
             {

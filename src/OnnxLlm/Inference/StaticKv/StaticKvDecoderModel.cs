@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using OnnxLlm.Inference.Slots;
+using OnnxLlm.ModelFolder;
 using OnnxLlm.ModelFolder.GenAi;
 using OnnxLlm.ModelFolder.StaticKv;
 
@@ -36,6 +37,9 @@ internal sealed class StaticKvDecoderModel : DecoderModel
     /// <inheritdoc/>
     public override StaticKvContract StaticContract => _contract;
 
+    /// <inheritdoc/>
+    public override int MaxSequenceLength => Math.Min(_contract.MaxLength, Config.MaxSequenceLength);
+
     internal override InferenceSession Session => _decode;
 
     /// <summary>The prefill-chunk session.</summary>
@@ -64,7 +68,7 @@ internal sealed class StaticKvDecoderModel : DecoderModel
 
     private static TensorElementType PastKeyType(string directory, StaticKvContract contract, InferenceSession decode)
     {
-        string name = GenAiConfig.ForLayer(contract.PastKeyNames, 0);
+        string name = DecoderIoNames.ForLayer(contract.PastKeyNames, 0);
         return decode.InputMetadata.TryGetValue(name, out var pastKey) ? pastKey.ElementDataType
             : throw new InvalidDataException($"{Path.Combine(directory, contract.DecodeFile)}: {StaticKvContract.FileName} names '{name}', which the graph lacks.");
     }
@@ -87,10 +91,10 @@ internal sealed class StaticKvDecoderModel : DecoderModel
         if (s > 1) Expect(session.InputMetadata, c.LogitsIndexName, 1);
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
-            Expect(session.InputMetadata, GenAiConfig.ForLayer(c.PastKeyNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
-            Expect(session.InputMetadata, GenAiConfig.ForLayer(c.PastValueNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
-            Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentKeyNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
-            Expect(session.OutputMetadata, GenAiConfig.ForLayer(c.PresentValueNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
+            Expect(session.InputMetadata, DecoderIoNames.ForLayer(c.PastKeyNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
+            Expect(session.InputMetadata, DecoderIoNames.ForLayer(c.PastValueNames, i), 1, c.NumKeyValueHeads, c.MaxLength, c.HeadSize);
+            Expect(session.OutputMetadata, DecoderIoNames.ForLayer(c.PresentKeyNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
+            Expect(session.OutputMetadata, DecoderIoNames.ForLayer(c.PresentValueNames, i), 1, c.NumKeyValueHeads, s, c.HeadSize);
         }
         int expectedInputs = (s > 1 ? 4 : 3) + 2 * c.NumHiddenLayers;
         if (session.InputMetadata.Count != expectedInputs)
@@ -99,11 +103,7 @@ internal sealed class StaticKvDecoderModel : DecoderModel
             throw new InvalidDataException($"{file}: '{c.LogitsName}' must be float32.");
     }
 
-    private protected override IDecoderState CreateStateCore(int capacity)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, _contract.MaxLength);
-        return new StaticDecoderState(this, capacity);
-    }
+    private protected override IDecoderState CreateStateCore(int capacity) => new StaticDecoderState(this, capacity);
 
     private protected override ISequenceSlots CreateSlotsCore(int slotCount) => new StaticKvSlots(this, slotCount);
 

@@ -19,7 +19,7 @@ internal sealed unsafe class StaticKvSlots : ISequenceSlots
         var contract = model.StaticContract;
         _model = model;
         _states = new StaticDecoderState?[slotCount];
-        SlotCapacity = Math.Min(contract.MaxLength, model.Config.MaxSequenceLength);
+        SlotCapacity = model.MaxSequenceLength;
         _kvHeads = contract.NumKeyValueHeads;
         _rowBytes = contract.HeadSize * (model.KvElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16 ? 2 : 4);
         BytesPerToken = 2L * contract.NumHiddenLayers * _kvHeads * _rowBytes;
