@@ -149,7 +149,7 @@ public sealed class OnnxLlmModel : IDisposable
                     configPath, provider.Name, options.ExecutionProvider, provider.Name);
             try
             {
-                decoder = LoadDecoder(options, directory, logger);
+                decoder = LoadDecoder(options, directory, config, logger);
             }
             catch (InvalidDataException ex) when (options.Backend == InferenceBackend.Auto && BackendSelector.GenAiMayRun(directory))
             {
@@ -158,7 +158,6 @@ public sealed class OnnxLlmModel : IDisposable
                 backend = InferenceBackend.GenAI;
             }
         }
-        if (decoder is not null) config = decoder.Config;
         try
         {
             var stopIds = new HashSet<int>(config.EosTokenIds);
@@ -195,10 +194,10 @@ public sealed class OnnxLlmModel : IDisposable
         }
     }
 
-    private static DecoderModel LoadDecoder(OnnxLlmOptions options, string directory, ILogger logger)
+    private static DecoderModel LoadDecoder(OnnxLlmOptions options, string directory, GenAiConfig config, ILogger logger)
     {
         using var sessionOptions = SessionOptionsFactory.Create(options, directory, logger);
-        var decoder = DecoderModel.Load(directory, sessionOptions);
+        var decoder = DecoderModel.Load(directory, config, sessionOptions);
         // Core ML exists only on Macs; elsewhere a CoreML request runs on the CPU provider.
         bool onCpuProvider = options.ExecutionProvider == ExecutionProvider.Cpu || !OperatingSystem.IsMacOS();
         if (Fp16CpuNotice.ForLoadedModel(decoder, options.ProcessArchitecture ?? RuntimeInformation.ProcessArchitecture, onCpuProvider) is { } fp16Notice)

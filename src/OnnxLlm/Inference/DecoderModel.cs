@@ -66,13 +66,23 @@ internal abstract class DecoderModel : IDisposable
         directory = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Model folder not found: {directory}");
+        return Load(directory, GenAiConfig.Load(Path.Combine(directory, ModelFolderFiles.GenAiConfig)), sessionOptions);
+    }
+
+    /// <summary>Loads a model folder whose genai_config.json the caller has already read.</summary>
+    /// <inheritdoc cref="Load(string, SessionOptions)" path="/exception"/>
+    public static DecoderModel Load(string directory, GenAiConfig config, SessionOptions sessionOptions)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(sessionOptions);
+        directory = Path.GetFullPath(directory);
         string configPath = Path.Combine(directory, ModelFolderFiles.GenAiConfig);
-        var config = GenAiConfig.Load(configPath);
         string contractPath = Path.Combine(directory, StaticKvContract.FileName);
         Backends.GenAiConfigSupport.CheckForOurLoop(config, configPath, staticKv: File.Exists(contractPath));
         return File.Exists(contractPath)
-            ? StaticKvDecoderModel.Load(directory, config, StaticKvContract.Load(contractPath), sessionOptions)
-            : GqaDecoderModel.Load(directory, config, sessionOptions);
+            ? StaticKvDecoderModel.Open(directory, config, StaticKvContract.Load(contractPath), sessionOptions)
+            : GqaDecoderModel.Open(directory, config, sessionOptions);
     }
 
     /// <summary>Creates a sequence state whose KV cache holds up to <paramref name="capacity"/> tokens.</summary>

@@ -48,7 +48,7 @@ internal sealed class GqaDecoderModel : DecoderModel
     internal override InferenceSession Session => _session;
 
     /// <summary>Opens the folder's graph (genai_config.json's decoder filename) and checks its inputs against the config.</summary>
-    public static GqaDecoderModel Load(string directory, GenAiConfig config, SessionOptions sessionOptions)
+    public static GqaDecoderModel Open(string directory, GenAiConfig config, SessionOptions sessionOptions)
     {
         var session = OpenSession(Path.Combine(directory, config.DecoderFileName), ModelFolderFiles.GenAiConfig, sessionOptions);
         try

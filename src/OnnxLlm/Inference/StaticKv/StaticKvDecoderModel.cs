@@ -46,7 +46,7 @@ internal sealed class StaticKvDecoderModel : DecoderModel
     internal InferenceSession PrefillSession => _prefill;
 
     /// <summary>Opens both graphs the contract names, sharing one set of prepacked weights.</summary>
-    public static StaticKvDecoderModel Load(string directory, GenAiConfig config, StaticKvContract contract, SessionOptions sessionOptions)
+    public static StaticKvDecoderModel Open(string directory, GenAiConfig config, StaticKvContract contract, SessionOptions sessionOptions)
     {
         // Both graphs read the same weights; sharing prepacked copies keeps CPU-EP memory at one set.
         var prepacked = new PrePackedWeightsContainer();
