@@ -16,10 +16,9 @@ internal static class ExportCommand
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Model folder to create.", Required = true };
         var precision = ExportChoiceOptions.Precision(
             "fp16 (default), fp32, or int4 / int8 (decoder Linears block-quantized to MatMulNBits; fp32 activations).");
-        var blockSize = new Option<int>("--block-size")
+        var blockSize = new Option<int?>("--block-size")
         {
-            Description = "int4/int8: weights per quantization block along the input dimension (16, 32, 64 or 128).",
-            DefaultValueFactory = _ => QuantizationOptions.DefaultBlockSize,
+            Description = $"int4/int8: weights per quantization block along the input dimension (16, 32, 64 or 128; default {QuantizationOptions.DefaultInt4BlockSize} for int4, {QuantizationOptions.DefaultInt8BlockSize} for int8).",
         };
         blockSize.AcceptOnlyFromAmong([.. QuantizationOptions.SupportedBlockSizes.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         var asymmetric = new Option<bool>("--asymmetric") { Description = "int4/int8: store a zero point per block (min/max) instead of symmetric quantization." };

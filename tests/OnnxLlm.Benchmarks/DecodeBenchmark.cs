@@ -51,12 +51,12 @@ internal static class DecodeBenchmark
             await Qwen2Exporter.ExportAsync(new ExportOptions
             {
                 InputDirectory = checkpoint, OutputDirectory = exported, Precision = variant.Precision, Overwrite = true,
-                MaxLength = 4096,
+                MaxLength = 4096, PackProjections = variant.PackProjections,
                 Quantization = new QuantizationOptions
                 {
                     QuantizeLmHead = variant.QuantizeLmHead,
                     AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
-                    BlockSize = variant.BlockSize ?? QuantizationOptions.DefaultBlockSize,
+                    BlockSize = variant.BlockSize,
                 },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;

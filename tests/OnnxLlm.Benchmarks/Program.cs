@@ -81,11 +81,17 @@ foreach (var config in settings.Configs)
         var (name, exported, _) = await DecodeBenchmark.PrepareAsync(config, variant, settings);
         var held = KernelWeights.Count(exported, fp16Widened);
         double kvMiB = held.KvBytesPerToken * (settings.PromptTokens + settings.DecodeTokens + 2) / (1024.0 * 1024.0);
+        double readMB = WeightTraffic.Count(exported, fp16Widened) / 1e6;
         foreach (var backend in settings.Backends)
+        {
+            // The row's roofline, measured right before it rather than quoted: this VM's bandwidth drifts with its neighbours' load.
+            double bandwidth = ReadBandwidth.MeasureGBps(settings.Threads);
             rows.Add(RunChild<RuntimeResult>(config, variant, settings, ["--sdk-child", backend.ToString()]) with
             {
                 KernelWeightMiB = held.WeightBytes / (1024.0 * 1024.0), LayerMiB = held.LayerBytes / (1024.0 * 1024.0), KvMiB = kvMiB, FileMiB = held.FileBytes / (1024.0 * 1024.0),
+                ReadMBPerToken = readMB, ReadBandwidthGBps = bandwidth,
             });
+        }
         if (settings.BareLoop && round == 0)
             loops.Add(settings.InProcess ? await DecodeBenchmark.RunAsync(config, variant, settings) : RunChild<DecodeBenchmarkResult>(config, variant, settings, []));
         if (settings.Profile && round == 0) profiles.Add(RunChild<DecodeBenchmarkResult>(config, variant, settings, ["--child-profile"]));

@@ -32,6 +32,10 @@ internal sealed record RuntimeResult
     /// <summary>Decoder layer 0's weights as held: how far above steady state loading may peak.</summary>
     public double LayerMiB { get; init; } = double.NaN;
     public double FileMiB { get; init; } = double.NaN;
+    /// <summary>Weight bytes one decode step reads (see <see cref="WeightTraffic"/>), in 10⁶ bytes; NaN for GGUF rows.</summary>
+    public double ReadMBPerToken { get; init; } = double.NaN;
+    /// <summary>The machine's read bandwidth measured just before this row ran (see <see cref="ReadBandwidth"/>).</summary>
+    public double ReadBandwidthGBps { get; init; } = double.NaN;
     /// <summary>Tokens actually decoded in the timed span (fewer than asked when the runtime stopped at an end token).</summary>
     public int DecodedTokens { get; init; }
     public string? Note { get; init; }
@@ -53,6 +57,8 @@ internal sealed record RuntimeResult
             PeakGenerateMiB = g.Max(r => r.PeakGenerateMiB),
             AnonAfterMiB = g.Max(r => r.AnonAfterMiB),
             FileAfterMiB = g.Max(r => r.FileAfterMiB),
+            // The best round's decode is judged against the best bandwidth any of its rounds saw: the stricter roofline.
+            ReadBandwidthGBps = g.Max(r => r.ReadBandwidthGBps),
             Note = g.Select(r => r.Note).FirstOrDefault(n => n is not null),
         }).ToList();
 }

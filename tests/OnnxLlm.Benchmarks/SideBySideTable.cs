@@ -38,7 +38,29 @@ internal static class SideBySideTable
         if (llamaBench is not null) Console.WriteLine($"llama-bench: {llamaBench}");
 
         PrintRatios(rows);
+        PrintRoofline(rows, settings.Threads);
         PrintMemory(rows);
+    }
+
+    /// <summary>
+    /// Each ONNX row's decode against its roofline: the read bandwidth measured just before the row (at the benchmark's
+    /// thread count; best over rounds) ÷ the weight bytes one step reads.
+    /// </summary>
+    private static void PrintRoofline(IReadOnlyList<RuntimeResult> rows, int threads)
+    {
+        var ours = rows.Where(r => !IsGguf(r) && double.IsFinite(r.ReadMBPerToken) && double.IsFinite(r.ReadBandwidthGBps)).ToArray();
+        if (ours.Length == 0) return;
+        Console.WriteLine();
+        Console.WriteLine($"Roofline: read bandwidth measured just before each row ({ReadBandwidth.Describe(threads)}) ÷ weights one decode step reads");
+        Console.WriteLine();
+        Console.WriteLine("| model | precision | runtime | weights read MB/token | decode tok/s | implied GB/s | measured GB/s | roofline tok/s | decode ÷ roofline |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in ours)
+        {
+            double roofline = r.ReadBandwidthGBps * 1e3 / r.ReadMBPerToken;
+            Line($"| {r.Model} | {r.Precision} | {r.Runtime} | {F(r.ReadMBPerToken, "0")} | {F(r.DecodeTokensPerSecond, "0.0")} | " +
+                 $"{F(r.DecodeTokensPerSecond * r.ReadMBPerToken / 1e3, "0.0")} | {F(r.ReadBandwidthGBps, "0.0")} | {F(roofline, "0.0")} | {F(r.DecodeTokensPerSecond / roofline, "0.00")} |");
+        }
     }
 
     private static void PrintRatios(IReadOnlyList<RuntimeResult> rows)

@@ -63,10 +63,10 @@ internal static class TestModels
     /// <summary>An exported model folder of the checkpoint above (<paramref name="quantization"/> applies to int4 / int8).</summary>
     public static Task<string> ExportAsync(string configPath, ulong seed, ExportPrecision precision, string? tokenizer = "instruct",
         long? maxShardBytes = null, int? maxLength = null, QuantizationOptions? quantization = null,
-        ExportTarget target = ExportTarget.Cpu, int prefillChunk = ExportOptions.DefaultPrefillChunk)
+        ExportTarget target = ExportTarget.Cpu, int prefillChunk = ExportOptions.DefaultPrefillChunk, bool packProjections = true)
     {
         quantization ??= new QuantizationOptions();
-        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}|{quantization}|{target}|{prefillChunk}";
+        string key = $"onnx|{configPath}|{seed}|{tokenizer}|{maxShardBytes}|{precision}|{maxLength}|{quantization}|{target}|{prefillChunk}|{packProjections}";
         return Build(key, async dir =>
         {
             string checkpoint = await CheckpointAsync(configPath, seed, tokenizer, maxShardBytes);
@@ -80,6 +80,7 @@ internal static class TestModels
                 Quantization = quantization,
                 Target = target,
                 PrefillChunk = prefillChunk,
+                PackProjections = packProjections,
             });
         });
     }

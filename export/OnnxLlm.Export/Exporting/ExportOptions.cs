@@ -35,6 +35,12 @@ public sealed record ExportOptions
     /// <summary>Tokens per prefill run of the <see cref="ExportTarget.CoreML"/> graph (a static shape; the last chunk is padded).</summary>
     public int PrefillChunk { get; init; } = DefaultPrefillChunk;
 
+    /// <summary>
+    /// Whether the cpu graph packs q/k/v into one projection where the architecture allows (see PackedProjections).
+    /// Not public: always on for users; the benchmark's "-unpacked" variants and the equivalence test turn it off.
+    /// </summary>
+    internal bool PackProjections { get; init; } = true;
+
     /// <summary>Default <see cref="PrefillChunk"/>.</summary>
     public const int DefaultPrefillChunk = 64;
 

@@ -90,7 +90,8 @@ public static class Qwen2Exporter
             // The coreml graphs carry a content key (COREML_CACHE_KEY) that covers the weight bytes.
             using (var data = new ExternalDataWriter(Path.Combine(staging, ModelFolderFiles.WeightData), hashContent: coreml))
             {
-                var writer = new WeightWriter(weights, data, options.Precision);
+                bool packQkv = !coreml && options.PackProjections && PackedProjections.PacksQkv(config);
+                var writer = new WeightWriter(packQkv ? PackedProjections.Over(weights, config) : weights, data, options.Precision);
                 var quantizer = bits is int b ? new QuantizedLinearWriter(writer, b, options.Quantization) : null;
                 progress?.Report(new ExportProgress("layers", 0, config.NumHiddenLayers));
                 Action<int> onLayer = layer => progress?.Report(new ExportProgress("layers", layer + 1, config.NumHiddenLayers));
@@ -111,7 +112,7 @@ public static class Qwen2Exporter
                 else
                 {
                     var graph = new GraphBuilder("main_graph");
-                    Qwen2CpuGraph.Build(config, writer, graph, maxLength, onLayer, cancellationToken, quantizer);
+                    Qwen2CpuGraph.Build(config, writer, graph, maxLength, onLayer, cancellationToken, quantizer, packQkv);
                     progress?.Report(new ExportProgress("writing model", 0, 1));
                     var model = CreateModel(graph.Graph, options);
                     // Tells OnnxLlm's engine that total_sequence_length comes from the mask's contents, not its width,
@@ -183,7 +184,7 @@ public static class Qwen2Exporter
             model.MetadataProps.Add(new StringStringEntryProto
             {
                 Key = "onnxllm.quantization",
-                Value = $"MatMulNBits bits={bits} block_size={q.BlockSize} {(q.Asymmetric ? "asymmetric" : "symmetric")} accuracy_level={q.AccuracyLevel} lm_head={(q.QuantizeLmHead ? "quantized" : "float")}",
+                Value = $"MatMulNBits bits={bits} block_size={q.BlockSizeFor(bits)} {(q.Asymmetric ? "asymmetric" : "symmetric")} accuracy_level={q.AccuracyLevel} lm_head={(q.QuantizeLmHead ? "quantized" : "float")}",
             });
         }
         return model;

@@ -14,6 +14,7 @@ internal sealed class QuantizedLinearWriter
     private readonly WeightWriter _weights;
     private readonly QuantizationOptions _options;
     private readonly int _bits;
+    private readonly int _blockSize;
     private readonly List<TensorQuantizationError> _tensors = [];
     private QuantizationErrorStats _total;
     private readonly Dictionary<string, QuantizedInitializers> _written = new(StringComparer.Ordinal);
@@ -30,6 +31,7 @@ internal sealed class QuantizedLinearWriter
         options.Validate();
         _weights = weights;
         _bits = bits;
+        _blockSize = options.BlockSizeFor(bits);
         _options = options;
     }
 
@@ -42,11 +44,12 @@ internal sealed class QuantizedLinearWriter
     /// <param name="input">Activations [..., in].</param>
     /// <param name="checkpointName">A 2-D [out, in] checkpoint tensor (quantized once even when several nodes use it).</param>
     /// <param name="isLmHead">Marks the head, for the report.</param>
-    public string Emit(GraphBuilder graph, string nodeName, string input, string checkpointName, bool isLmHead = false)
+    /// <param name="bias">A float [out] initializer added to the product, or null.</param>
+    public string Emit(GraphBuilder graph, string nodeName, string input, string checkpointName, bool isLmHead = false, string? bias = null)
     {
-        var weight = Quantize(graph, checkpointName, forGather: false, _options.BlockSize);
+        var weight = Quantize(graph, checkpointName, forGather: false, _blockSize);
         _quantizedLmHead |= isLmHead;
-        return MatMulNBitsNode.Add(graph, nodeName, input, weight.Codes, weight.Scales, weight.ZeroPoints, weight.Layout, _options.AccuracyLevel);
+        return MatMulNBitsNode.Add(graph, nodeName, input, weight.Codes, weight.Scales, weight.ZeroPoints, weight.Layout, _options.AccuracyLevel, bias);
     }
 
     /// <summary>
@@ -57,7 +60,7 @@ internal sealed class QuantizedLinearWriter
     /// </summary>
     public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName) =>
         GatherBlockQuantizedNode.Add(graph, nodeName, indices,
-            Quantize(graph, checkpointName, forGather: true, Math.Min(_options.BlockSize, QuantizationOptions.MaxTableBlockSize)));
+            Quantize(graph, checkpointName, forGather: true, Math.Min(_blockSize, QuantizationOptions.MaxTableBlockSize)));
 
     /// <summary>Quantizes and writes a weight the first time it is asked for; later calls return the same initializers.</summary>
     private QuantizedInitializers Quantize(GraphBuilder graph, string checkpointName, bool forGather, int blockSize)
@@ -98,7 +101,7 @@ internal sealed class QuantizedLinearWriter
     public QuantizationReport BuildReport() => new()
     {
         Bits = _bits,
-        BlockSize = _options.BlockSize,
+        BlockSize = _blockSize,
         Symmetric = !_options.Asymmetric,
         AccuracyLevel = _options.AccuracyLevel,
         LmHeadQuantized = _quantizedLmHead,

@@ -20,9 +20,11 @@ internal sealed class Qwen2CpuGraph
     private readonly GraphBuilder _g;
     private readonly int _maxLength;
     private readonly QuantizedLinearWriter? _quantized;
+    private readonly bool _packQkv;
 
-    private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized)
+    private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized, bool packQkv)
     {
+        _packQkv = packQkv;
         _config = config;
         _weights = weights;
         _g = graph;
@@ -38,13 +40,17 @@ internal sealed class Qwen2CpuGraph
     /// <param name="onLayerDone">Called after each layer with its index, for progress.</param>
     /// <param name="cancellationToken">Checked between layers.</param>
     /// <param name="quantized">When set (int4 / int8), decoder Linears become MatMulNBits nodes written by it.</param>
+    /// <param name="packQkv">One packed q/k/v projection per layer (<see cref="PackedProjections"/>); the weights must
+    /// then read through <see cref="PackedProjections.Over"/>.</param>
     public static void Build(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength,
-        Action<int>? onLayerDone, CancellationToken cancellationToken, QuantizedLinearWriter? quantized = null)
+        Action<int>? onLayerDone, CancellationToken cancellationToken, QuantizedLinearWriter? quantized = null, bool packQkv = false)
     {
+        if (packQkv && !PackedProjections.PacksQkv(config))
+            throw new ArgumentException("q/k/v cannot be packed for this architecture (Qwen3 normalizes q and k apart).", nameof(packQkv));
         if (config.HeadDim % 16 != 0)
             throw new NotSupportedException(
                 $"head_dim {config.HeadDim} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention needs for its fused rotary embedding (cpu target).");
-        new Qwen2CpuGraph(config, weights, graph, maxLength, quantized).Build(onLayerDone, cancellationToken);
+        new Qwen2CpuGraph(config, weights, graph, maxLength, quantized, packQkv).Build(onLayerDone, cancellationToken);
     }
 
     private void Build(Action<int>? onLayerDone, CancellationToken cancellationToken)
@@ -137,13 +143,23 @@ internal sealed class Qwen2CpuGraph
 
     private string Attention(int layer, string prefix, string input, string seqlensK, string totalLength, string cos, string sin)
     {
-        string Projection(string proj)
-        {
-            var product = Linear($"{prefix}/attn/{proj}", input, N.Layer(layer, $"self_attn.{proj}.weight"));
-            if (!_config.HasAttentionBias) return product;
-            var bias = _g.Initializer(_weights.WriteAsIs(N.Layer(layer, $"self_attn.{proj}.bias"), N.Layer(layer, $"self_attn.{proj}.bias")));
-            return _g.Op("Add", $"{prefix}/attn/{proj}/Add", [product, bias]);
-        }
+        string[] qkv = _packQkv
+            ? [Linear($"{prefix}/attn/qkv_proj", input, PackedProjections.QkvWeight(layer), _config.HasAttentionBias ? PackedProjections.QkvBias(layer) : null), "", ""]
+            : [.. UnpackedQkv(layer, prefix, input)];
+        var outputs = _g.Node("GroupQueryAttention",
+            [qkv[0], qkv[1], qkv[2], DecoderIoNames.PastKey(layer), DecoderIoNames.PastValue(layer), seqlensK, totalLength, cos, sin],
+            [$"{prefix}/attn/GroupQueryAttention/output_0", DecoderIoNames.PresentKey(layer), DecoderIoNames.PresentValue(layer)],
+            name: $"{prefix}/attn/GroupQueryAttention", domain: GraphBuilder.MicrosoftDomain,
+            Attr.Int("num_heads", _config.NumAttentionHeads), Attr.Int("kv_num_heads", _config.NumKeyValueHeads),
+            Attr.Int("do_rotary", 1), Attr.Int("rotary_interleaved", 0), Attr.Int("local_window_size", -1));
+        return Linear($"{prefix}/attn/o_proj", outputs[0], N.Layer(layer, "self_attn.o_proj.weight"));
+    }
+
+    /// <summary>q, k and v as three projections, for architectures that work on them apart before GQA (Qwen3's norms).</summary>
+    private IEnumerable<string> UnpackedQkv(int layer, string prefix, string input)
+    {
+        string Projection(string proj) => Linear($"{prefix}/attn/{proj}", input, N.Layer(layer, $"self_attn.{proj}.weight"),
+            _config.HasAttentionBias ? N.Layer(layer, $"self_attn.{proj}.bias") : null);
         var q = Projection("q_proj");
         var k = Projection("k_proj");
         var v = Projection("v_proj");
@@ -153,15 +169,8 @@ internal sealed class Qwen2CpuGraph
             q = HeadNorm($"{prefix}/attn/q_norm", q, N.Layer(layer, N.QNorm));
             k = HeadNorm($"{prefix}/attn/k_norm", k, N.Layer(layer, N.KNorm));
         }
-        var outputs = _g.Node("GroupQueryAttention",
-            [q, k, v, DecoderIoNames.PastKey(layer), DecoderIoNames.PastValue(layer), seqlensK, totalLength, cos, sin],
-            [$"{prefix}/attn/GroupQueryAttention/output_0", DecoderIoNames.PresentKey(layer), DecoderIoNames.PresentValue(layer)],
-            name: $"{prefix}/attn/GroupQueryAttention", domain: GraphBuilder.MicrosoftDomain,
-            Attr.Int("num_heads", _config.NumAttentionHeads), Attr.Int("kv_num_heads", _config.NumKeyValueHeads),
-            Attr.Int("do_rotary", 1), Attr.Int("rotary_interleaved", 0), Attr.Int("local_window_size", -1));
-        return Linear($"{prefix}/attn/o_proj", outputs[0], N.Layer(layer, "self_attn.o_proj.weight"));
+        return [q, k, v];
     }
-
     /// <summary>
     /// RMSNorm of every head of a projection [batch, S, heads·head_dim] with one [head_dim] weight, as GenAI's builder
     /// does it: Reshape to [batch, S, heads, head_dim] → SimplifiedLayerNormalization over the last axis → Reshape back.
@@ -181,9 +190,16 @@ internal sealed class Qwen2CpuGraph
     /// x · Wᵀ for checkpoint weight W [out, in]: MatMul on a pre-transposed float copy, or MatMulNBits on the
     /// quantized weight (which keeps the checkpoint's row order) for the int precisions.
     /// </summary>
-    private string Linear(string name, string input, string weightName) => _quantized is null
-        ? _g.Op("MatMul", $"{name}/MatMul", [input, _g.Initializer(_weights.WriteTransposed(weightName, weightName))])
-        : _quantized.Emit(_g, $"{name}/MatMulNBits", input, weightName);
+    private string Linear(string name, string input, string weightName) => Linear(name, input, weightName, biasName: null);
+
+    /// <summary>x · Wᵀ + b: MatMul then Add, or MatMulNBits with its bias input.</summary>
+    private string Linear(string name, string input, string weightName, string? biasName)
+    {
+        string? bias = biasName is null ? null : _g.Initializer(_weights.WriteAsIs(biasName, biasName));
+        if (_quantized is not null) return _quantized.Emit(_g, $"{name}/MatMulNBits", input, weightName, bias: bias);
+        var product = _g.Op("MatMul", $"{name}/MatMul", [input, _g.Initializer(_weights.WriteTransposed(weightName, weightName))]);
+        return bias is null ? product : _g.Op("Add", $"{name}/Add", [product, bias]);
+    }
 
     /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
     private (string Normed, string Residual) SkipNorm(string name, string input, string residual, string weightName)

@@ -37,7 +37,7 @@ internal sealed class DequantizedCheckpoint(ICheckpointWeights inner, int bits, 
         var shape = inner.GetShape(name);
         var source = new float[shape[0] * shape[1]];
         inner.ReadAsFloat32(name, 0, source);
-        int blockSize = name == "model.embed_tokens.weight" ? Math.Min(options.BlockSize, QuantizationOptions.MaxTableBlockSize) : options.BlockSize;
+        int blockSize = name == "model.embed_tokens.weight" ? Math.Min(options.BlockSizeFor(bits), QuantizationOptions.MaxTableBlockSize) : options.BlockSizeFor(bits);
         var layout = MatMulNBitsLayout.Create((int)shape[0], (int)shape[1], bits, blockSize);
         return BlockDequantizer.Dequantize(BlockQuantizer.Quantize(source, layout, !options.Asymmetric).Matrix);
     }

@@ -19,8 +19,8 @@ namespace OnnxLlm.Export.Tests.Quantization;
 [TestClass]
 public sealed class QuantizedExportTests
 {
-    /// <summary>The decoder Linears per layer: q, k, v, o, gate, up, down.</summary>
-    private const int LinearsPerLayer = 7;
+    /// <summary>The decoder Linears per layer: q/k/v packed into one, o, gate, up, down.</summary>
+    private const int LinearsPerLayer = 5;
 
     public static IEnumerable<object[]> Variants =>
     [
@@ -30,7 +30,8 @@ public sealed class QuantizedExportTests
         // table (the model's input as well as its tied head) costs 2–4 greedy steps on this 64-wide random model.
         // QuantizedReferenceTests shows the graph adds only ~4e-6 to this: the rest is the weights' quantization,
         // which random tiny weights amplify more than trained ones (final RMSNorm over a 64-wide hidden state).
-        ["int8", ExportPrecision.Int8, new QuantizationOptions(), 0.4, 0.95],                                  // 0.180, 48/48 (0.240, 48/48)
+        ["int8", ExportPrecision.Int8, new QuantizationOptions(), 0.4, 0.95],                                  // block 128: 0.196, 48/48
+        ["int8-b32", ExportPrecision.Int8, new QuantizationOptions { BlockSize = 32 }, 0.4, 0.95],             // 0.180, 48/48 (0.240, 48/48)
         ["int4", ExportPrecision.Int4, new QuantizationOptions(), 4.0, 0.85],                                  // 3.515, 43/48 (2.658, 45/48 with a float table)
         ["int4-asym", ExportPrecision.Int4, new QuantizationOptions { Asymmetric = true }, 4.0, 0.85],         // 2.725, 41/48 (1.972, 45/48)
         ["int4-b128", ExportPrecision.Int4, new QuantizationOptions { BlockSize = 128 }, 4.0, 0.75],           // 3.256, 39/48 (2.251, 41/48)
@@ -99,10 +100,14 @@ public sealed class QuantizedExportTests
             Assert.AreEqual(bits, node.Attribute.Single(a => a.Name == "bits").I);
             // The tied head is the embedding table, whose block size is capped.
             int blockSize = node.Name.StartsWith("/lm_head/", StringComparison.Ordinal)
-                ? Math.Min(options.BlockSize, QuantizationOptions.MaxTableBlockSize) : options.BlockSize;
+                ? Math.Min(options.BlockSizeFor(bits), QuantizationOptions.MaxTableBlockSize) : options.BlockSizeFor(bits);
             Assert.AreEqual(blockSize, node.Attribute.Single(a => a.Name == "block_size").I, node.Name);
             Assert.AreEqual(options.AccuracyLevel, node.Attribute.Single(a => a.Name == "accuracy_level").I);
-            Assert.AreEqual(options.Asymmetric ? 4 : 3, node.Input.Count, $"{node.Name}: zero points iff asymmetric");
+            // Inputs A, B, scales[, zero points][, g_idx, bias]: the packed q/k/v projection carries Qwen2's biases.
+            bool biased = node.Name.Contains("/attn/qkv_proj/", StringComparison.Ordinal);
+            Assert.AreEqual(biased ? 6 : options.Asymmetric ? 4 : 3, node.Input.Count, node.Name);
+            Assert.AreEqual(options.Asymmetric, node.Input.Count > 3 && node.Input[3].Length > 0, $"{node.Name}: zero points iff asymmetric");
+            if (biased) Assert.IsTrue(model.Graph.Initializer.Any(i => i.Name == node.Input[5]), $"{node.Name}: bias initializer");
         }
         // The KV cache stays float32 for the int precisions.
         Assert.AreEqual((int)TensorProto.Types.DataType.Float, model.Graph.Input.Single(i => i.Name == "past_key_values.0.key").Type.TensorType.ElemType);

@@ -66,7 +66,7 @@ public sealed class Qwen3GoldenExportTests
     [
         // precision, max |logit − golden| bound, teacher-forced greedy agreement floor (48 steps); measured values noted per row
         // (exporter defaults: quantized embedding table and tied head); bounds leave ~1.5× headroom.
-        [ExportPrecision.Int8, 0.36, 0.95],  // 0.239, 48/48
+        [ExportPrecision.Int8, 0.36, 0.95],  // block 128 (the int8 default): 0.194, 48/48; block 32: 0.239, 48/48
         [ExportPrecision.Int4, 3.2, 0.85],   // 2.097, 46/48
     ];
 
