@@ -28,11 +28,15 @@ internal static class KernelWeights
         string onnx = Directory.GetFiles(modelDirectory, "*.onnx").Single();
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
         var consumers = new Dictionary<string, (bool MatMul, bool Other)>(StringComparer.Ordinal);
+        // Slices of an initializer feeding Gemms (an fp16 head) count as that initializer read by MatMul/Gemm.
+        var slices = WeightTraffic.SlicedInitializers(model.Graph);
         foreach (var node in model.Graph.Node)
         {
+            if (node.OpType == "Slice" && slices.ContainsKey(node.Output[0])) continue;
             bool matmul = node.OpType is "MatMul" or "Gemm";
-            foreach (var input in node.Input)
+            foreach (var name in node.Input)
             {
+                string input = slices.GetValueOrDefault(name, name);
                 consumers.TryGetValue(input, out var c);
                 consumers[input] = (c.MatMul || matmul, c.Other || !matmul);
             }

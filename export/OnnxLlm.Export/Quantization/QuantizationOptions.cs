@@ -13,8 +13,9 @@ public sealed record QuantizationOptions
     /// <summary>
     /// The block size of an int8 export when none is given. 256 levels resolve a block of 128 weights almost as finely
     /// as one of 32 (qwen2-tiny: max |logit − golden| 0.196 against 0.180, every greedy step kept), while MatMulNBits
-    /// handles a quarter of the scales: measured at Qwen2.5-0.5B shapes on 2 cores, +16% decode, +25% prefill and a 6%
-    /// smaller folder (docs/performance.md). int4 keeps 32: 16 levels per block leave no such margin.
+    /// handles a quarter of the scales: over five same-run pairs at Qwen2.5-0.5B and 1.5B shapes on 2 cores, median +25%
+    /// decode and +31% prefill, and a 6–7% smaller folder (docs/performance.md). int4 keeps 32: 16 levels per block leave
+    /// no such margin.
     /// </summary>
     public const int DefaultInt8BlockSize = 128;
 

@@ -22,6 +22,9 @@ internal sealed class Qwen2CpuGraph
     private readonly QuantizedLinearWriter? _quantized;
     private readonly bool _packQkv;
 
+    /// <summary>The most slices an fp16 head is cut into (see <see cref="SlicedHead"/>).</summary>
+    internal const int MaxHeadSlices = 16;
+
     private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized, bool packQkv)
     {
         _packQkv = packQkv;
@@ -201,6 +204,38 @@ internal sealed class Qwen2CpuGraph
         return bias is null ? product : _g.Op("Add", $"{name}/Add", [product, bias]);
     }
 
+    /// <summary>
+    /// An fp16 float head as Gemms over slices of the table, each at most one decoder layer's weights, concatenated.
+    /// On x86 ONNX Runtime has no fp16 GEMM: at load it constant-folds a Cast of the head to fp32 and then prepacks that
+    /// copy, so one whole-table Gemm held the fp16 table, its fp32 copy and the packed copy at once — loading peaked
+    /// 3.9–5.5 layers above the steady state (Qwen2.5-0.5B/1.5B). Per slice only one slice's copies overlap: the load
+    /// peak fell by 194 / 325 MiB to 0.5 / 0.9 layers above steady state, decode and logits unchanged
+    /// (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
+    /// </summary>
+    private string SlicedHead(string flat, string table)
+    {
+        long headWeights = (long)_config.VocabSize * _config.HiddenSize;
+        // Capped: a toy model's layer is tiny, and 16 slices already bound the overlap to a sixteenth of the head.
+        int slices = (int)Math.Clamp((headWeights + LayerWeights() - 1) / LayerWeights(), 1, MaxHeadSlices);
+        int rows = (_config.VocabSize + slices - 1) / slices;
+        var products = new List<string>();
+        for (int i = 0, start = 0; start < _config.VocabSize; i++, start += rows)
+        {
+            int end = Math.Min(_config.VocabSize, start + rows);
+            var slice = _g.Op("Slice", $"/lm_head/Slice_{i}", [table, _g.ConstantInt64($"/lm_head/slice_{i}_start", start),
+                _g.ConstantInt64($"/lm_head/slice_{i}_end", end), _g.ConstantInt64($"/lm_head/slice_{i}_axis", 0)]);
+            products.Add(_g.Op("Gemm", $"/lm_head/Gemm_{i}", [flat, slice], attributes: Attr.Int("transB", 1)));
+        }
+        return products.Count == 1 ? products[0] : _g.Op("Concat", "/lm_head/Concat", products, attributes: Attr.Int("axis", 1));
+    }
+
+    /// <summary>Weights of one decoder layer's Linears (q, k, v, o, gate, up, down).</summary>
+    private long LayerWeights()
+    {
+        long hidden = _config.HiddenSize, q = (long)_config.NumAttentionHeads * _config.HeadDim, kv = (long)_config.NumKeyValueHeads * _config.HeadDim;
+        return hidden * (q + 2 * kv) + q * hidden + 3 * hidden * _config.IntermediateSize;
+    }
+
     /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
     private (string Normed, string Residual) SkipNorm(string name, string input, string residual, string weightName)
     {
@@ -232,7 +267,9 @@ internal sealed class Qwen2CpuGraph
             string weight = _config.TieWordEmbeddings
                 ? floatTable!
                 : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
-            gemm = _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
+            gemm = _weights.DataType == OnnxDataType.Float16
+                ? SlicedHead(flat, weight)
+                : _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
         }
         LogitsOutput.Emit(_g, gemm, _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize), _weights.DataType);
     }
