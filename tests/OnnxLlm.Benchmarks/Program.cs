@@ -11,7 +11,8 @@ using OnnxLlm.Benchmarks.Peers;
 // llama-bench when given. Printed as Markdown tables and written as JSON.
 // Usage: dotnet run -c Release --project tests/OnnxLlm.Benchmarks -- [--configs DIR,...] (tests/TestData/configs:
 //        qwen2.5-0.5b-instruct (default), qwen2.5-1.5b-instruct, qwen3-0.6b, qwen3-1.7b)
-//        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8] (-fhead: float lm_head; -accN: MatMulNBits accuracy_level)
+//        [--precisions fp32,fp16,int4,int4-fhead,int4-acc1,int8,int8-b32,int4-unpacked] (-fhead: float lm_head;
+//        -accN: MatMulNBits accuracy_level; -bN: block size; -unpacked: q/k/v as three projections)
 //        [--backends onnxllm,genai] [--peers llamasharp|none] [--llama-bench PATH] (or ONNXLLM_LLAMA_BENCH=PATH)
 //        [--prompt 128] [--decode 64] [--threads 2] [--repetitions 3] [--rounds 1] [--spinning true|false]
 //        [--bare-loop] (also the bare decode loop's per-token detail) [--profile] [--in-process] (bare loop only)

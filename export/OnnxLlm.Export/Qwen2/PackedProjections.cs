@@ -6,9 +6,10 @@ namespace OnnxLlm.Export.Qwen2;
 /// <summary>
 /// The cpu graph's packed attention input projection: q, k and v stacked into one [q + 2·kv, hidden] weight (and
 /// one bias), run as a single MatMul / MatMulNBits whose output GroupQueryAttention takes as packed QKV, as ONNX
-/// Runtime GenAI's model builder does. One GEMV of q+2·kv rows instead of three (two of them only kv wide) saves two
-/// kernel launches and two bias Adds per layer, which at decode's one-row products is time, not rounding.
-/// Qwen3 stays unpacked: its per-head q/k norms need q and k apart before GQA.
+/// Runtime GenAI's model builder does. One product of q+2·kv rows instead of three (two of them only kv wide) saves two
+/// kernel launches per layer (ORT folds the bias Adds into the products either way) and changes no logit: measured
+/// level to +5% decode, inside this VM's noise (docs/performance.md). Qwen3 stays unpacked: its per-head q/k norms need
+/// q and k apart before GQA.
 /// </summary>
 internal static class PackedProjections
 {

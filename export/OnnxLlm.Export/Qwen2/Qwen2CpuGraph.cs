@@ -10,8 +10,8 @@ namespace OnnxLlm.Export.Qwen2;
 /// Builds the <c>cpu</c>-target Qwen2 decoder the way ONNX Runtime GenAI's model builder does: fused
 /// GroupQueryAttention (rotary inside, KV cache [batch, kv_heads, max_len, head_dim] that past and present
 /// may share), SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization, MatMul on pre-transposed
-/// weights. One decoder layer reads, in order: RMSNorm → q/k/v projections (+bias) → (Qwen3: per-head q/k RMSNorm)
-/// → GQA → o_proj → residual add + RMSNorm → SiLU-gated MLP → residual add.
+/// weights. One decoder layer reads, in order: RMSNorm → q/k/v projection (+bias; one packed product for Qwen2,
+/// three for Qwen3, whose per-head q/k RMSNorm follows) → GQA → o_proj → residual add + RMSNorm → SiLU-gated MLP → residual add.
 /// </summary>
 internal sealed class Qwen2CpuGraph
 {
@@ -174,6 +174,7 @@ internal sealed class Qwen2CpuGraph
         }
         return [q, k, v];
     }
+
     /// <summary>
     /// RMSNorm of every head of a projection [batch, S, heads·head_dim] with one [head_dim] weight, as GenAI's builder
     /// does it: Reshape to [batch, S, heads, head_dim] → SimplifiedLayerNormalization over the last axis → Reshape back.
@@ -209,8 +210,7 @@ internal sealed class Qwen2CpuGraph
     /// On x86 ONNX Runtime has no fp16 GEMM: at load it constant-folds a Cast of the head to fp32 and then prepacks that
     /// copy, so one whole-table Gemm held the fp16 table, its fp32 copy and the packed copy at once — loading peaked
     /// 3.9–5.5 layers above the steady state (Qwen2.5-0.5B/1.5B). Per slice only one slice's copies overlap: the load
-    /// peak fell by 194 / 325 MiB to 0.5 / 0.9 layers above steady state, decode and logits unchanged
-    /// (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
+    /// peak fell by 194 / 325 MiB, to 0.5–2.1 layers above steady state, decode unchanged (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
     /// </summary>
     private string SlicedHead(string flat, string table)
     {
