@@ -210,7 +210,7 @@ internal sealed class Qwen2CpuGraph
     /// On x86 ONNX Runtime has no fp16 GEMM: at load it constant-folds a Cast of the head to fp32 and then prepacks that
     /// copy, so one whole-table Gemm held the fp16 table, its fp32 copy and the packed copy at once — loading peaked
     /// 3.9–5.5 layers above the steady state (Qwen2.5-0.5B/1.5B). Per slice only one slice's copies overlap: the load
-    /// peak fell by 194 / 325 MiB, to 0.5–2.1 layers above steady state, decode unchanged (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
+    /// peak fell by 194 / 325 MiB, to 0.5–2.4 layers above steady state, decode unchanged (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
     /// </summary>
     private string SlicedHead(string flat, string table)
     {
