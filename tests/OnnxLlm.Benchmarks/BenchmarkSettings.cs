@@ -6,13 +6,14 @@ namespace OnnxLlm.Benchmarks;
 /// One exported form of a model: a precision, and for int4/int8 whether lm_head stays float and, optionally, the
 /// MatMulNBits accuracy_level and block size. Written "int4", "int4-fhead", "int4-acc1", "int4-b128", "int4-fhead-acc0":
 /// plain "int4" is the exporter's defaults (quantized head, accuracy level 4, block 32); "-fhead" keeps the float Gemm head;
-/// "-unpacked" (any precision, e.g. "fp32-unpacked") exports q, k and v as three projections instead of one packed one.
+/// "-asym" stores zero points; "-unpacked" (any precision, e.g. "fp32-unpacked") exports q, k and v as three projections
+/// instead of one packed one.
 /// </summary>
 internal sealed record BenchmarkVariant(ExportPrecision Precision, bool QuantizeLmHead, int? AccuracyLevel = null, int? BlockSize = null,
-    bool PackProjections = true)
+    bool PackProjections = true, bool Asymmetric = false)
 {
     public string Name => Precision.ToString().ToLowerInvariant() + (QuantizeLmHead || !IsQuantized ? "" : "-fhead") + (AccuracyLevel is int a ? $"-acc{a}" : "") +
-                          (BlockSize is int b ? $"-b{b}" : "") + (PackProjections ? "" : "-unpacked");
+                          (BlockSize is int b ? $"-b{b}" : "") + (Asymmetric ? "-asym" : "") + (PackProjections ? "" : "-unpacked");
 
     private bool IsQuantized => Precision is ExportPrecision.Int4 or ExportPrecision.Int8;
 
@@ -20,19 +21,20 @@ internal sealed record BenchmarkVariant(ExportPrecision Precision, bool Quantize
     {
         var parts = text.ToLowerInvariant().Split('-');
         var precision = Enum.Parse<ExportPrecision>(parts[0], ignoreCase: true);
-        bool floatHead = false, pack = true;
+        bool floatHead = false, pack = true, asymmetric = false;
         int? accuracy = null, block = null;
         foreach (var part in parts.Skip(1))
         {
             if (part == "fhead") floatHead = true;
             else if (part == "unpacked") pack = false;
+            else if (part == "asym") asymmetric = true;
             else if (part.StartsWith("acc", StringComparison.Ordinal) && int.TryParse(part[3..], out int level)) accuracy = level;
             else if (part.StartsWith('b') && int.TryParse(part[1..], out int size)) block = size;
-            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4, b16…b128, unpacked).");
+            else throw new ArgumentException($"'{text}': unknown variant suffix '{part}' (fhead, acc0…acc4, b16…b128, asym, unpacked).");
         }
-        if ((floatHead || accuracy is not null || block is not null) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
-            throw new ArgumentException($"'{text}': -fhead, -accN and -bN apply to int4 and int8 only.");
-        return new BenchmarkVariant(precision, !floatHead, accuracy, block, pack);
+        if ((floatHead || accuracy is not null || block is not null || asymmetric) && precision is not (ExportPrecision.Int4 or ExportPrecision.Int8))
+            throw new ArgumentException($"'{text}': -fhead, -accN, -bN and -asym apply to int4 and int8 only.");
+        return new BenchmarkVariant(precision, !floatHead, accuracy, block, pack, asymmetric);
     }
 }
 

@@ -57,6 +57,7 @@ internal static class DecodeBenchmark
                     QuantizeLmHead = variant.QuantizeLmHead,
                     AccuracyLevel = variant.AccuracyLevel ?? QuantizationOptions.DefaultAccuracyLevel,
                     BlockSize = variant.BlockSize,
+                    Asymmetric = variant.Asymmetric,
                 },
             });
             exportSeconds = sw.Elapsed.TotalSeconds;

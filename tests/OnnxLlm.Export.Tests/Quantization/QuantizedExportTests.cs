@@ -34,6 +34,8 @@ public sealed class QuantizedExportTests
         ["int8-b32", ExportPrecision.Int8, new QuantizationOptions { BlockSize = 32 }, 0.4, 0.95],             // 0.180, 48/48 (0.240, 48/48)
         ["int4", ExportPrecision.Int4, new QuantizationOptions(), 4.0, 0.85],                                  // 3.515, 43/48 (2.658, 45/48 with a float table)
         ["int4-asym", ExportPrecision.Int4, new QuantizationOptions { Asymmetric = true }, 4.0, 0.85],         // 2.725, 41/48 (1.972, 45/48)
+        ["int4-b64", ExportPrecision.Int4, new QuantizationOptions { BlockSize = 64 }, 4.0, 0.75],             // 3.134, 38/48
+        ["int4-b128-asym", ExportPrecision.Int4, new QuantizationOptions { BlockSize = 128, Asymmetric = true }, 4.0, 0.85], // 2.580, 43/48
         ["int4-b128", ExportPrecision.Int4, new QuantizationOptions { BlockSize = 128 }, 4.0, 0.75],           // 3.256, 39/48 (2.251, 41/48)
         ["int4-acc0", ExportPrecision.Int4, new QuantizationOptions { AccuracyLevel = 0 }, 4.0, 0.85],         // 3.512, 44/48 (2.635, 46/48)
         ["int4-float-head", ExportPrecision.Int4, new QuantizationOptions { QuantizeLmHead = false }, 4.0, 0.85], // 2.638, 46/48
