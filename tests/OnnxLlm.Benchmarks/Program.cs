@@ -20,6 +20,7 @@ using OnnxLlm.Benchmarks.Peers;
 //        [--work DIR] [--json FILE]
 //        --mode tokenizer: encode throughput on ~1 MB of text, ours against Microsoft.ML.Tokenizers (see TokenizerBenchmark).
 //        --mode bandwidth: the read bandwidth the roofline table uses (ReadBandwidth), at 1 thread and --threads.
+//        --mode kv-cache: one layer's attention step over a float vs an int8 KV cache (see KvCacheBenchmark).
 //        --mode masking: per-token cost of JSON-schema constrained decoding (see MaskingBenchmark).
 //        --mode serving: multi-turn prefix reuse and 1/2/4/8 parallel streams through the engine (see ServingBenchmark).
 //        --mode serving-peer [--peer-types f16,q8_0,q4_0]: the serving workload on llama.cpp via LLamaSharp (Peers/).
@@ -50,6 +51,11 @@ if (settings.Mode == "bandwidth")
     // The roofline's yardstick alone: read bandwidth at 1 thread and at --threads, a few times in a row.
     for (int i = 0; i < 5; i++)
         Console.WriteLine($"read bandwidth: 1 thread {ReadBandwidth.MeasureGBps(1):0.0} GB/s, {settings.Threads} threads {ReadBandwidth.MeasureGBps(settings.Threads):0.0} GB/s");
+    return 0;
+}
+if (settings.Mode == "kv-cache")
+{
+    KvCacheBenchmark.Run(settings);
     return 0;
 }
 if (settings.Mode == "masking")
