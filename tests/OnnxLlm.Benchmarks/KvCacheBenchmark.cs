@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
+using OnnxLlm.Export.Onnx;
 using OnnxLlm.Export.Onnx.Schema;
 
 namespace OnnxLlm.Benchmarks;
@@ -115,46 +116,32 @@ internal static class KvCacheBenchmark
 
     private static ModelProto Model(int total, bool quantized)
     {
-        var cacheType = quantized ? TensorProto.Types.DataType.Int8 : TensorProto.Types.DataType.Float;
-        var graph = new GraphProto { Name = "gqa" };
-        graph.Input.Add(Info("q", TensorProto.Types.DataType.Float, 1, 1, Heads * HeadDim));
-        graph.Input.Add(Info("k", TensorProto.Types.DataType.Float, 1, 1, KvHeads * HeadDim));
-        graph.Input.Add(Info("v", TensorProto.Types.DataType.Float, 1, 1, KvHeads * HeadDim));
-        graph.Input.Add(Info("past_key", cacheType, 1, KvHeads, total, HeadDim));
-        graph.Input.Add(Info("past_value", cacheType, 1, KvHeads, total, HeadDim));
-        graph.Input.Add(Info("seqlens_k", TensorProto.Types.DataType.Int32, 1));
-        graph.Input.Add(Info("total", TensorProto.Types.DataType.Int32));
-        graph.Output.Add(Info("output", TensorProto.Types.DataType.Float, 1, 1, Heads * HeadDim));
-        graph.Output.Add(Info("present_key", cacheType, 1, KvHeads, total, HeadDim));
-        graph.Output.Add(Info("present_value", cacheType, 1, KvHeads, total, HeadDim));
-        var node = new NodeProto { OpType = "GroupQueryAttention", Domain = "com.microsoft", Name = "gqa" };
-        node.Input.AddRange(["q", "k", "v", "past_key", "past_value", "seqlens_k", "total"]);
-        node.Output.AddRange(["output", "present_key", "present_value"]);
-        node.Attribute.Add(IntAttribute("num_heads", Heads));
-        node.Attribute.Add(IntAttribute("kv_num_heads", KvHeads));
+        var cache = quantized ? OnnxDataType.Int8 : OnnxDataType.Float;
+        var g = new GraphBuilder("gqa");
+        g.Input("q", OnnxDataType.Float, 1, 1, Heads * HeadDim);
+        g.Input("k", OnnxDataType.Float, 1, 1, KvHeads * HeadDim);
+        g.Input("v", OnnxDataType.Float, 1, 1, KvHeads * HeadDim);
+        g.Input("past_key", cache, 1, KvHeads, total, HeadDim);
+        g.Input("past_value", cache, 1, KvHeads, total, HeadDim);
+        g.Input("seqlens_k", OnnxDataType.Int32, 1);
+        g.Input("total", OnnxDataType.Int32);
+        g.Output("output", OnnxDataType.Float, 1, 1, Heads * HeadDim);
+        g.Output("present_key", cache, 1, KvHeads, total, HeadDim);
+        g.Output("present_value", cache, 1, KvHeads, total, HeadDim);
+        List<string> inputs = ["q", "k", "v", "past_key", "past_value", "seqlens_k", "total"];
+        List<Attr> attributes = [Attr.Int("num_heads", Heads), Attr.Int("kv_num_heads", KvHeads)];
         if (quantized)
         {
-            graph.Input.Add(Info("k_scale", TensorProto.Types.DataType.Float, KvHeads * HeadDim));
-            graph.Input.Add(Info("v_scale", TensorProto.Types.DataType.Float, KvHeads * HeadDim));
-            // Inputs 7–11 (cos/sin caches, position ids, attention bias, head sink) unused; scales are 12 and 13.
-            node.Input.AddRange(["", "", "", "", "", "k_scale", "v_scale"]);
-            node.Attribute.Add(new AttributeProto { Name = "k_quant_type", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("PER_CHANNEL") });
-            node.Attribute.Add(new AttributeProto { Name = "v_quant_type", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("PER_CHANNEL") });
-            node.Attribute.Add(IntAttribute("kv_cache_bit_width", 8));
+            g.Input("k_scale", OnnxDataType.Float, KvHeads * HeadDim);
+            g.Input("v_scale", OnnxDataType.Float, KvHeads * HeadDim);
+            // Inputs 7–11 (cos/sin caches, position ids, attention bias, head sink) unused; the scales are 12 and 13.
+            inputs.AddRange(["", "", "", "", "", "k_scale", "v_scale"]);
+            attributes.AddRange([Attr.String("k_quant_type", "PER_CHANNEL"), Attr.String("v_quant_type", "PER_CHANNEL"), Attr.Int("kv_cache_bit_width", 8)]);
         }
-        graph.Node.Add(node);
-        var model = new ModelProto { IrVersion = 10, Graph = graph };
+        g.Node("GroupQueryAttention", inputs, ["output", "present_key", "present_value"], domain: GraphBuilder.MicrosoftDomain, attributes: [.. attributes]);
+        var model = new ModelProto { IrVersion = 10, Graph = g.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 21 });
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.MicrosoftDomain, Version = 1 });
         return model;
-    }
-
-    private static AttributeProto IntAttribute(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    private static ValueInfoProto Info(string name, TensorProto.Types.DataType type, params long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
     }
 }

@@ -108,6 +108,8 @@ internal readonly record struct Attr(AttributeProto Proto)
 {
     public static Attr Int(string name, long value) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
     public static Attr Float(string name, float value) => new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value });
+    public static Attr String(string name, string value) =>
+        new(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) });
     public static Attr Ints(string name, params long[] values)
     {
         var proto = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };

@@ -2,6 +2,7 @@ using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
 using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
 using OnnxLlm.Export.Quantization;
+using OnnxLlm.Export.Synthetic;
 using OnnxLlm.ModelFolder;
 
 namespace OnnxLlm.Export.Qwen2;
@@ -210,13 +211,18 @@ internal sealed class Qwen2CpuGraph
     /// On x86 ONNX Runtime has no fp16 GEMM: at load it constant-folds a Cast of the head to fp32 and then prepacks that
     /// copy, so one whole-table Gemm held the fp16 table, its fp32 copy and the packed copy at once — loading peaked
     /// 3.9–5.5 layers above the steady state (Qwen2.5-0.5B/1.5B). Per slice only one slice's copies overlap: the load
-    /// peak fell by 194 / 325 MiB, to 0.5–2.4 layers above steady state, decode unchanged (docs/performance.md). fp32 tables are packed straight from the stored bytes and need no slicing.
+    /// peak fell by 194 / 325 MiB, to 0.5–2.4 layers above steady state, decode unchanged (docs/performance.md).
+    /// fp32 tables are packed straight from the stored bytes and need no slicing.
     /// </summary>
     private string SlicedHead(string flat, string table)
     {
         long headWeights = (long)_config.VocabSize * _config.HiddenSize;
+        // One layer's Linear weights, counted from the checkpoint layout rather than a formula of our own.
+        long layerWeights = SyntheticCheckpointLayout.GetTensors(_config)
+            .Where(t => t.Kind is SyntheticTensorKind.Linear or SyntheticTensorKind.ResidualProjection && t.Name.StartsWith(N.Layer(0, ""), StringComparison.Ordinal))
+            .Sum(t => t.ElementCount);
         // Capped: a toy model's layer is tiny, and 16 slices already bound the overlap to a sixteenth of the head.
-        int slices = (int)Math.Clamp((headWeights + LayerWeights() - 1) / LayerWeights(), 1, MaxHeadSlices);
+        int slices = (int)Math.Clamp((headWeights + layerWeights - 1) / layerWeights, 1, MaxHeadSlices);
         int rows = (_config.VocabSize + slices - 1) / slices;
         var products = new List<string>();
         for (int i = 0, start = 0; start < _config.VocabSize; i++, start += rows)
@@ -227,13 +233,6 @@ internal sealed class Qwen2CpuGraph
             products.Add(_g.Op("Gemm", $"/lm_head/Gemm_{i}", [flat, slice], attributes: Attr.Int("transB", 1)));
         }
         return products.Count == 1 ? products[0] : _g.Op("Concat", "/lm_head/Concat", products, attributes: Attr.Int("axis", 1));
-    }
-
-    /// <summary>Weights of one decoder layer's Linears (q, k, v, o, gate, up, down).</summary>
-    private long LayerWeights()
-    {
-        long hidden = _config.HiddenSize, q = (long)_config.NumAttentionHeads * _config.HeadDim, kv = (long)_config.NumKeyValueHeads * _config.HeadDim;
-        return hidden * (q + 2 * kv) + q * hidden + 3 * hidden * _config.IntermediateSize;
     }
 
     /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
