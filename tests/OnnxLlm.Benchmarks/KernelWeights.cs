@@ -11,9 +11,11 @@ namespace OnnxLlm.Benchmarks;
 /// <remarks>
 /// On x86 ORT has no fp16 MatMul/Gemm kernel: at ORT_ENABLE_ALL it inserts a Cast and constant-folds it, so an fp16
 /// weight feeding MatMul/Gemm is held as fp32 (4 bytes an element). MatMul/Gemm prepack a constant B into their own
-/// layout (MLAS, about the stored size), so an initializer that other nodes read too — the tied embedding, read by
-/// the Gather and by the lm_head Gemm — is held twice: as stored for the Gather, packed (fp32 on x86) for the Gemm.
-/// Everything else (MatMulNBits codes, scales and zero points, norms, biases, an untied embedding) is held as stored.
+/// layout (MLAS, about the stored size), so an initializer that other nodes read too is held twice: as stored for
+/// them, packed (fp32 on x86) for the MatMul/Gemm. An initializer that only the embedding lookup reads (Gather,
+/// GatherBlockQuantized) is not counted: it stays mapped from the file and is paged in a row at a time, as tokens are
+/// looked up (a tied head reads the same bytes through initializers of its own, which it prepacks). Everything else
+/// (MatMulNBits codes, scales and zero points, norms, biases) is held as stored.
 /// </remarks>
 internal static class KernelWeights
 {
@@ -27,18 +29,15 @@ internal static class KernelWeights
     {
         string onnx = Directory.GetFiles(modelDirectory, "*.onnx").Single();
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
-        var consumers = new Dictionary<string, (bool MatMul, bool Other)>(StringComparer.Ordinal);
-        // Slices of an initializer feeding Gemms (an fp16 head) count as that initializer read by MatMul/Gemm.
-        var slices = WeightTraffic.SlicedInitializers(model.Graph);
+        var consumers = new Dictionary<string, (bool MatMul, bool Lookup, bool Other)>(StringComparer.Ordinal);
         foreach (var node in model.Graph.Node)
         {
-            if (node.OpType == "Slice" && slices.ContainsKey(node.Output[0])) continue;
             bool matmul = node.OpType is "MatMul" or "Gemm";
-            foreach (var name in node.Input)
+            bool lookup = node.OpType is "Gather" or "GatherBlockQuantized";
+            foreach (var input in node.Input)
             {
-                string input = slices.GetValueOrDefault(name, name);
                 consumers.TryGetValue(input, out var c);
-                consumers[input] = (c.MatMul || matmul, c.Other || !matmul);
+                consumers[input] = (c.MatMul || matmul, c.Lookup || lookup, c.Other || !(matmul || lookup));
             }
         }
         long total = 0, layer = 0;
@@ -47,7 +46,8 @@ internal static class KernelWeights
             long stored = Elements(tensor) * WeightTraffic.ElementSize(tensor.DataType);
             bool fp16 = tensor.DataType == (int)TensorProto.Types.DataType.Float16;
             consumers.TryGetValue(tensor.Name, out var c);
-            long held = (fp16 && fp16MatMulWeightsWidened && c.MatMul ? stored * 2 : stored) + (c.MatMul && c.Other ? stored : 0);
+            if (c.Lookup && !c.MatMul && !c.Other) continue;
+            long held = (fp16 && fp16MatMulWeightsWidened && c.MatMul ? stored * 2 : stored) + (c.MatMul && (c.Other || c.Lookup) ? stored : 0);
             total += held;
             if (tensor.Name.StartsWith("model.layers.0.", StringComparison.Ordinal)) layer += held;
         }

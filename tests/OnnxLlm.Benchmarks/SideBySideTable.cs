@@ -33,7 +33,7 @@ internal static class SideBySideTable
                           "generations run through its generator with fixed random prompt ids (new ids each pass, so no prefix reuse).");
         Console.WriteLine("memory (Linux VmRSS / VmHWM of the row's own process): RSS after load = after the chat client was constructed; peak load = highest RSS while loading; " +
                           "peak generating = highest RSS over the generations (peak reset after loading). weights held = initializers as ORT's CPU kernels hold them " +
-                          "(fp16 MatMul/Gemm weights as fp32 on x86; a tied embedding twice: the Gather's table and the lm_head Gemm's packed copy), or the GGUF file for llama.cpp rows (it mmaps it). floor target = 1.10 × (weights held + KV + 300 MB).");
+                          "(fp16 MatMul/Gemm weights as fp32 on x86; the lm_head's packed copy; not the embedding table the lookup pages in by row), or the GGUF file for llama.cpp rows (it mmaps it). floor target = 1.10 × (weights held + KV + 300 MB).");
         foreach (var r in rows.Where(r => r.Note is not null)) Console.WriteLine($"† {r.Model} {r.Precision} {r.Runtime}: {r.Note}");
         if (llamaBench is not null) Console.WriteLine($"llama-bench: {llamaBench}");
 

@@ -22,7 +22,6 @@ internal static class WeightTraffic
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var counted = new HashSet<string>(StringComparer.Ordinal);
-        var slices = SlicedInitializers(model.Graph);
         long total = 0;
         foreach (var node in model.Graph.Node)
         {
@@ -31,9 +30,8 @@ internal static class WeightTraffic
                 case "MatMul" or "Gemm" or "MatMulNBits":
                     for (int i = 1; i < node.Input.Count; i++)
                     {
-                        // A head sliced into several Gemms reads the whole table once per token: counted once.
-                        string source = slices.GetValueOrDefault(node.Input[i], node.Input[i]);
-                        if (!initializers.TryGetValue(source, out var tensor) || !counted.Add(tensor.Name)) continue;
+                        // A head's slices are initializers of their own (over the table's bytes): each counted once.
+                        if (!initializers.TryGetValue(node.Input[i], out var tensor) || !counted.Add(tensor.Name)) continue;
                         bool fp16Float = tensor.DataType == (int)TensorProto.Types.DataType.Float16 && node.OpType != "MatMulNBits";
                         total += Elements(tensor) * (fp16Float && fp16WeightsReadAsFp32 ? 4 : ElementSize(tensor.DataType));
                     }
@@ -47,14 +45,6 @@ internal static class WeightTraffic
     }
 
     private static long Elements(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
-
-    /// <summary>Output of every Slice of an initializer → that initializer (the exporter slices an fp16 head this way).</summary>
-    internal static Dictionary<string, string> SlicedInitializers(GraphProto graph)
-    {
-        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        return graph.Node.Where(n => n.OpType == "Slice" && initializers.Contains(n.Input[0]))
-            .ToDictionary(n => n.Output[0], n => n.Input[0], StringComparer.Ordinal);
-    }
 
     internal static int ElementSize(int dataType) => (TensorProto.Types.DataType)dataType switch
     {

@@ -17,6 +17,11 @@ internal sealed class ExternalDataWriter : IDisposable
     private const int SmallTensorAlignment = 64;
     private const int LargeTensorBytes = 64 * 1024;
 
+    // The external_data keys of ONNX's TensorProto.
+    private const string LocationKey = "location";
+    private const string OffsetKey = "offset";
+    private const string LengthKey = "length";
+
     private readonly FileStream? _stream;
     private readonly string _location;
     private readonly IncrementalHash? _hash;
@@ -68,11 +73,43 @@ internal sealed class ExternalDataWriter : IDisposable
         if (padding > 0) Append(new byte[padding]);
         var tensor = new TensorProto { Name = name, DataType = (int)type, DataLocation = TensorProto.Types.DataLocation.External };
         foreach (var d in dims) tensor.Dims.Add(d);
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = _location });
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = _position.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = byteLength.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        PointAt(tensor, _position, byteLength);
         return tensor;
     }
+
+    /// <summary>
+    /// A second initializer over rows [<paramref name="startRow"/>, <paramref name="endRow"/>) of a tensor already
+    /// written (first dimension), reading the very same bytes: no byte is written twice. ONNX Runtime maps each
+    /// initializer on its own, so a kernel that prepacks its weight (MatMul, Gemm, MatMulNBits) releases its mapping
+    /// afterwards while another node (the embedding's Gather) keeps reading the original from its own mapping.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not in this writer's file or the rows are out of range.</exception>
+    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.DataLocation != TensorProto.Types.DataLocation.External || ExternalValue(source, LocationKey) != _location)
+            throw new ArgumentException($"Initializer '{source.Name}' is not stored in {_location}.", nameof(source));
+        long rows = source.Dims.Count > 0 ? source.Dims[0] : 0;
+        if (startRow < 0 || endRow <= startRow || endRow > rows)
+            throw new ArgumentOutOfRangeException(nameof(endRow), $"Rows [{startRow}, {endRow}) are outside '{source.Name}' ({rows} rows).");
+        long length = long.Parse(ExternalValue(source, LengthKey)!, System.Globalization.CultureInfo.InvariantCulture);
+        long offset = long.Parse(ExternalValue(source, OffsetKey)!, System.Globalization.CultureInfo.InvariantCulture);
+        long rowBytes = length / rows;
+        var alias = new TensorProto { Name = name, DataType = source.DataType, DataLocation = TensorProto.Types.DataLocation.External };
+        alias.Dims.Add(endRow - startRow);
+        alias.Dims.AddRange(source.Dims.Skip(1));
+        PointAt(alias, offset + startRow * rowBytes, (endRow - startRow) * rowBytes);
+        return alias;
+    }
+
+    private void PointAt(TensorProto tensor, long offset, long byteLength)
+    {
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = LocationKey, Value = _location });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = OffsetKey, Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = LengthKey, Value = byteLength.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
+    private static string? ExternalValue(TensorProto tensor, string key) => tensor.ExternalData.FirstOrDefault(e => e.Key == key)?.Value;
 
     /// <summary>Appends bytes of the tensor most recently started with <see cref="Begin"/>.</summary>
     public void Append(ReadOnlySpan<byte> data)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using OnnxLlm.Export.Onnx;
+using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Qwen2;
 
 namespace OnnxLlm.Export.Quantization;
@@ -18,6 +19,8 @@ internal sealed class QuantizedLinearWriter
     private readonly List<TensorQuantizationError> _tensors = [];
     private QuantizationErrorStats _total;
     private readonly Dictionary<string, QuantizedInitializers> _written = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorProto> _protos = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inGraph = new(StringComparer.Ordinal);
     private bool _quantizedLmHead;
 
     /// <param name="weights">Reads the checkpoint and writes the external data.</param>
@@ -47,9 +50,41 @@ internal sealed class QuantizedLinearWriter
     /// <param name="bias">A float [out] initializer added to the product, or null.</param>
     public string Emit(GraphBuilder graph, string nodeName, string input, string checkpointName, bool isLmHead = false, string? bias = null)
     {
-        var weight = Quantize(graph, checkpointName, forGather: false, _blockSize);
+        var weight = AddToGraph(graph, Quantize(checkpointName, forGather: false, _blockSize));
         _quantizedLmHead |= isLmHead;
         return MatMulNBitsNode.Add(graph, nodeName, input, weight.Codes, weight.Scales, weight.ZeroPoints, weight.Layout, _options.AccuracyLevel, bias);
+    }
+
+    /// <summary>
+    /// Adds one MatMulNBits per row range of checkpoint weight <paramref name="checkpointName"/> (quantized and written
+    /// once, as for <see cref="Emit"/>); each reads its rows of the written codes, scales and zero points through
+    /// initializers over the same bytes (<see cref="WeightWriter.AliasRows"/>), so a tied head stores nothing twice yet
+    /// ONNX Runtime can drop each slice's mapping once it has prepacked it. Returns the outputs in row order.
+    /// </summary>
+    /// <param name="graph">The graph.</param>
+    /// <param name="nodeName">The nodes' name (numbered per slice).</param>
+    /// <param name="input">Activations [..., in].</param>
+    /// <param name="checkpointName">A 2-D [out, in] checkpoint tensor.</param>
+    /// <param name="rows">Contiguous row ranges [start, end) of the weight.</param>
+    /// <param name="sliceName">Names a slice's initializers from its row range.</param>
+    /// <param name="isLmHead">Marks the head, for the report.</param>
+    public IReadOnlyList<string> EmitRowSlices(GraphBuilder graph, string nodeName, string input, string checkpointName,
+        IReadOnlyList<(int Start, int End)> rows, Func<int, int, string> sliceName, bool isLmHead = false)
+    {
+        var weight = Quantize(checkpointName, forGather: false, _blockSize);
+        _quantizedLmHead |= isLmHead;
+        var outputs = new List<string>(rows.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (start, end) = rows[i];
+            string prefix = QuantizedTensorNames.Prefix(sliceName(start, end), _bits);
+            string Alias(string source, string suffix) =>
+                graph.Initializer(_weights.AliasRows(_protos[source], prefix + suffix, start, end));
+            var layout = MatMulNBitsLayout.Create(end - start, weight.Layout.K, weight.Layout.Bits, weight.Layout.BlockSize);
+            outputs.Add(MatMulNBitsNode.Add(graph, $"{nodeName}_{i}", input, Alias(weight.Codes, ""), Alias(weight.Scales, QuantizedTensorNames.ScalesSuffix),
+                weight.ZeroPoints is null ? null : Alias(weight.ZeroPoints, QuantizedTensorNames.ZeroPointsSuffix), layout, _options.AccuracyLevel));
+        }
+        return outputs;
     }
 
     /// <summary>
@@ -60,10 +95,10 @@ internal sealed class QuantizedLinearWriter
     /// </summary>
     public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName) =>
         GatherBlockQuantizedNode.Add(graph, nodeName, indices,
-            Quantize(graph, checkpointName, forGather: true, Math.Min(_blockSize, QuantizationOptions.MaxTableBlockSize)));
+            AddToGraph(graph, Quantize(checkpointName, forGather: true, Math.Min(_blockSize, QuantizationOptions.MaxTableBlockSize))));
 
     /// <summary>Quantizes and writes a weight the first time it is asked for; later calls return the same initializers.</summary>
-    private QuantizedInitializers Quantize(GraphBuilder graph, string checkpointName, bool forGather, int blockSize)
+    private QuantizedInitializers Quantize(string checkpointName, bool forGather, int blockSize)
     {
         if (_written.TryGetValue(checkpointName, out var existing))
         {
@@ -75,15 +110,15 @@ internal sealed class QuantizedLinearWriter
         var layout = MatMulNBitsLayout.Create(rows, cols, _bits, blockSize);
         var (matrix, error) = BlockQuantizer.Quantize(source, layout, symmetric: !_options.Asymmetric);
         string prefix = QuantizedTensorNames.Prefix(checkpointName, _bits);
-        string codes = graph.Initializer(_weights.WriteRaw(prefix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
-        string scales = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.ScalesSuffix, OnnxDataType.Float, matrix.ScalesShape,
+        string codes = Keep(_weights.WriteRaw(prefix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
+        string scales = Keep(_weights.WriteRaw(prefix + QuantizedTensorNames.ScalesSuffix, OnnxDataType.Float, matrix.ScalesShape,
             MemoryMarshal.AsBytes(matrix.Scales.AsSpan()), elements: 0));
         string? zeroPoints = null, blockZeroPoints = null;
         if (matrix.ZeroPoints is not null)
         {
-            zeroPoints = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.ZeroPointsSuffix, OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, elements: 0));
+            zeroPoints = Keep(_weights.WriteRaw(prefix + QuantizedTensorNames.ZeroPointsSuffix, OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints, elements: 0));
             if (forGather)
-                blockZeroPoints = graph.Initializer(_weights.WriteRaw(prefix + QuantizedTensorNames.BlockZeroPointsSuffix, OnnxDataType.UInt8,
+                blockZeroPoints = Keep(_weights.WriteRaw(prefix + QuantizedTensorNames.BlockZeroPointsSuffix, OnnxDataType.UInt8,
                     [layout.N, layout.BlockCount, 1], matrix.UnpackedZeroPoints(), elements: 0));
         }
 
@@ -95,6 +130,24 @@ internal sealed class QuantizedLinearWriter
         var written = new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints);
         _written.Add(checkpointName, written);
         return written;
+    }
+
+    /// <summary>Remembers a written tensor; it joins a graph only when a node reads it whole (<see cref="AddToGraph"/>).</summary>
+    private string Keep(TensorProto tensor)
+    {
+        _protos.Add(tensor.Name, tensor);
+        return tensor.Name;
+    }
+
+    /// <summary>
+    /// Adds a weight's initializers to the graph the first time a node reads them whole; a weight read only through
+    /// row slices (an untied head) never appears whole, so ONNX Runtime never maps (or warns about) an unused tensor.
+    /// </summary>
+    private QuantizedInitializers AddToGraph(GraphBuilder graph, QuantizedInitializers weight)
+    {
+        foreach (var name in new[] { weight.Codes, weight.Scales, weight.ZeroPoints, weight.BlockZeroPoints })
+            if (name is not null && _inGraph.Add(name)) graph.Initializer(_protos[name]);
+        return weight;
     }
 
     /// <summary>The report of everything emitted so far.</summary>

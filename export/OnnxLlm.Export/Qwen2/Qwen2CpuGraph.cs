@@ -1,6 +1,7 @@
 using N = OnnxLlm.Export.Qwen2.Qwen2TensorNames;
 using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
+using OnnxLlm.Export.Onnx.Schema;
 using OnnxLlm.Export.Quantization;
 using OnnxLlm.Export.Synthetic;
 using OnnxLlm.ModelFolder;
@@ -23,7 +24,7 @@ internal sealed class Qwen2CpuGraph
     private readonly QuantizedLinearWriter? _quantized;
     private readonly bool _packQkv;
 
-    /// <summary>The most slices an fp16 head is cut into (see <see cref="SlicedHead"/>).</summary>
+    /// <summary>The most slices a head is cut into (see <see cref="HeadRowSlices"/>).</summary>
     internal const int MaxHeadSlices = 16;
 
     private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized, bool packQkv)
@@ -109,16 +110,16 @@ internal sealed class Qwen2CpuGraph
     /// <summary>
     /// hidden = embed_tokens[input_ids]. The int precisions store the table block-quantized (GatherBlockQuantized), the
     /// largest saving of an int export (Qwen2.5-0.5B: 545 MB of fp32 table → 85 MB at int4); a tied quantized head then
-    /// reads the very same initializers. The table stays float only when it is also a float head (tied, head not
-    /// quantized). Returns the float table's name for that head, else null.
+    /// reads the rows of the very same bytes. The table stays float only when it is also a float head (tied, head not
+    /// quantized). Returns the float table for that head, else null.
     /// </summary>
-    private (string Hidden, string? FloatTable) Embedding()
+    private (string Hidden, TensorProto? FloatTable) Embedding()
     {
         bool floatHeadReadsTable = _config.TieWordEmbeddings && _quantized is not { QuantizeLmHead: true };
         if (_quantized is not null && !floatHeadReadsTable)
             return (_quantized.EmitGather(_g, "/model/embed_tokens/GatherBlockQuantized", DecoderIoNames.InputIds, N.Embedding), null);
-        var table = _g.Initializer(_weights.WriteAsIs(N.Embedding, N.Embedding));
-        return (_g.Op("Gather", "/model/embed_tokens/Gather", [table, DecoderIoNames.InputIds]), table);
+        var table = _weights.WriteAsIs(N.Embedding, N.Embedding);
+        return (_g.Op("Gather", "/model/embed_tokens/Gather", [_g.Initializer(table), DecoderIoNames.InputIds]), table);
     }
 
     /// <summary>seqlens_k (int32 [batch], tokens so far − 1) and total_sequence_length (int32 scalar) for GQA.</summary>
@@ -207,14 +208,14 @@ internal sealed class Qwen2CpuGraph
     }
 
     /// <summary>
-    /// An fp16 float head as Gemms over slices of the table, each at most one decoder layer's weights, concatenated.
-    /// On x86 ONNX Runtime has no fp16 GEMM: at load it constant-folds a Cast of the head to fp32 and then prepacks that
-    /// copy, so one whole-table Gemm held the fp16 table, its fp32 copy and the packed copy at once — loading peaked
-    /// 3.9–5.5 layers above the steady state (Qwen2.5-0.5B/1.5B). Per slice only one slice's copies overlap: the load
-    /// peak fell by 194 / 325 MiB, to 0.5–2.4 layers above steady state, decode unchanged (docs/performance.md).
-    /// fp32 tables are packed straight from the stored bytes and need no slicing.
+    /// The head's rows cut into contiguous slices of at most one decoder layer's weights (at most
+    /// <see cref="MaxHeadSlices"/>). Each slice is its own initializer over the bytes already in the file, so ONNX Runtime
+    /// maps, converts and prepacks the head one slice at a time and drops each slice's mapping once packed. As one
+    /// tensor, a tied head kept the whole table mapped and resident next to its packed copy (0.5B fp32: 519 MiB) and
+    /// loading overlapped the head's stored, converted and packed copies at once (fp16: 3.9–5.5 layers above the
+    /// steady state). See docs/performance.md.
     /// </summary>
-    private string SlicedHead(string flat, string table)
+    private List<(int Start, int End)> HeadRowSlices()
     {
         long headWeights = (long)_config.VocabSize * _config.HiddenSize;
         // One layer's Linear weights, counted from the checkpoint layout rather than a formula of our own.
@@ -224,15 +225,10 @@ internal sealed class Qwen2CpuGraph
         // Capped: a toy model's layer is tiny, and 16 slices already bound the overlap to a sixteenth of the head.
         int slices = (int)Math.Clamp((headWeights + layerWeights - 1) / layerWeights, 1, MaxHeadSlices);
         int rows = (_config.VocabSize + slices - 1) / slices;
-        var products = new List<string>();
-        for (int i = 0, start = 0; start < _config.VocabSize; i++, start += rows)
-        {
-            int end = Math.Min(_config.VocabSize, start + rows);
-            var slice = _g.Op("Slice", $"/lm_head/Slice_{i}", [table, _g.ConstantInt64($"/lm_head/slice_{i}_start", start),
-                _g.ConstantInt64($"/lm_head/slice_{i}_end", end), _g.ConstantInt64($"/lm_head/slice_{i}_axis", 0)]);
-            products.Add(_g.Op("Gemm", $"/lm_head/Gemm_{i}", [flat, slice], attributes: Attr.Int("transB", 1)));
-        }
-        return products.Count == 1 ? products[0] : _g.Op("Concat", "/lm_head/Concat", products, attributes: Attr.Int("axis", 1));
+        var ranges = new List<(int Start, int End)>();
+        for (int start = 0; start < _config.VocabSize; start += rows)
+            ranges.Add((start, Math.Min(_config.VocabSize, start + rows)));
+        return ranges;
     }
 
     /// <summary>residual' = input + residual; returns (RMSNorm(residual') × weight, residual').</summary>
@@ -246,30 +242,33 @@ internal sealed class Qwen2CpuGraph
     }
 
     /// <summary>
-    /// logits = hidden[:, -1] · Wᵀ through Gemm(transB=1), so a tied head reads the embedding table itself instead
-    /// of a transposed copy (which would add vocab × hidden weights to the file). Only the last position goes through
-    /// the head: in prefill that skips (S − 1) × vocab × hidden multiply-adds and an [S, vocab] float output.
+    /// logits = hidden[:, -1] · Wᵀ, one Gemm(transB=1) or MatMulNBits per slice of the head's rows
+    /// (<see cref="HeadRowSlices"/>), concatenated. A tied head reads the embedding table's own bytes, so the table is
+    /// stored once. Only the last position goes through the head: in prefill that skips (S − 1) × vocab × hidden
+    /// multiply-adds and an [S, vocab] float output.
     /// </summary>
-    private void LmHead(string hidden, string? floatTable)
+    private void LmHead(string hidden, TensorProto? floatTable)
     {
         var last = _g.Op("Slice", "/lm_head/LastPosition", [hidden, _g.ConstantInt64("/lm_head/last_start", -1),
             _g.ConstantInt64("/lm_head/last_end", long.MaxValue), _g.ConstantInt64("/lm_head/last_axis", 1)]);
         var flat = _g.Op("Reshape", "/lm_head/Reshape", [last, _g.ConstantInt64("/lm_head/flat_shape", -1, _config.HiddenSize)]);
-        string gemm;
+        var rows = HeadRowSlices();
+        IReadOnlyList<string> products;
         if (_quantized is { QuantizeLmHead: true })
         {
-            // A tied head reuses the table's quantized initializers written for the embedding lookup.
-            gemm = _quantized.Emit(_g, "/lm_head/MatMulNBits", flat, _config.TieWordEmbeddings ? N.Embedding : N.LmHead, isLmHead: true);
+            // A tied head reads the rows of the table's quantized initializers written for the embedding lookup.
+            products = _quantized.EmitRowSlices(_g, "/lm_head/MatMulNBits", flat, _config.TieWordEmbeddings ? N.Embedding : N.LmHead,
+                rows, N.LmHeadRows, isLmHead: true);
         }
         else
         {
-            string weight = _config.TieWordEmbeddings
-                ? floatTable!
-                : _g.Initializer(_weights.WriteAsIs(N.LmHead, N.LmHead));
-            gemm = _weights.DataType == OnnxDataType.Float16
-                ? SlicedHead(flat, weight)
-                : _g.Op("Gemm", "/lm_head/Gemm", [flat, weight], attributes: Attr.Int("transB", 1));
+            // An untied head is written whole but joins the graph only through its slices.
+            var weights = _config.TieWordEmbeddings ? floatTable! : _weights.WriteAsIs(N.LmHead, N.LmHead);
+            products = rows.Select((r, i) => _g.Op("Gemm", $"/lm_head/Gemm_{i}",
+                [flat, _g.Initializer(_weights.AliasRows(weights, N.LmHeadRows(r.Start, r.End), r.Start, r.End))],
+                attributes: Attr.Int("transB", 1))).ToList();
         }
-        LogitsOutput.Emit(_g, gemm, _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize), _weights.DataType);
+        string logits = products.Count == 1 ? products[0] : _g.Op("Concat", "/lm_head/Concat", products, attributes: Attr.Int("axis", 1));
+        LogitsOutput.Emit(_g, logits, _g.ConstantInt64("/lm_head/logits_shape", -1, 1, _config.VocabSize), _weights.DataType);
     }
 }

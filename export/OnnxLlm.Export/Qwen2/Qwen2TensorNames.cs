@@ -14,4 +14,10 @@ internal static class Qwen2TensorNames
     public const string KNorm = "self_attn.k_norm.weight";
 
     public static string Layer(int i, string suffix) => $"model.layers.{i}.{suffix}";
+
+    /// <summary>
+    /// The exported head's slice of rows [<paramref name="start"/>, <paramref name="end"/>): an initializer over the
+    /// bytes of the head (or of the tied table) already in the file, not a checkpoint tensor.
+    /// </summary>
+    public static string LmHeadRows(int start, int end) => $"{LmHead}.rows_{start}_{end}";
 }

@@ -106,6 +106,9 @@ internal sealed class WeightWriter
         return _data.Write(onnxName, type, dims, bytes);
     }
 
+    /// <summary>An initializer over rows [<paramref name="startRow"/>, <paramref name="endRow"/>) of <paramref name="source"/>'s bytes, written once (<see cref="ExternalDataWriter.AliasRows"/>).</summary>
+    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow) => _data.AliasRows(source, name, startRow, endRow);
+
     /// <summary>Writes computed values (e.g. rotary tables) at the export precision.</summary>
     public TensorProto WriteValues(string onnxName, long[] dims, ReadOnlySpan<float> values)
     {

@@ -1,0 +1,128 @@
+using System.Globalization;
+using Google.Protobuf;
+using OnnxLlm.Export.Onnx.Schema;
+using OnnxLlm.Export.Precision;
+using OnnxLlm.Export.Quantization;
+using OnnxLlm.Export.Qwen2;
+using OnnxLlm.Testing;
+
+namespace OnnxLlm.Export.Tests.Exporting;
+
+/// <summary>
+/// The head is one Gemm (float) or MatMulNBits (int4 / int8) per slice of its rows, each slice an initializer of its
+/// own over bytes already in the file: for a tied head, the slices tile the embedding table's bytes exactly, so the
+/// table is stored once yet ONNX Runtime can release each slice's mapping once it has prepacked it. The goldens
+/// (GoldenExportTests, QuantizedExportTests) check the logits; this checks the layout that makes the memory claim.
+/// </summary>
+[TestClass]
+public sealed class HeadSliceTests
+{
+    private const int Vocabulary = 151936;
+
+    [TestMethod]
+    [DataRow(ExportPrecision.Fp32)]
+    [DataRow(ExportPrecision.Fp16)]
+    [DataRow(ExportPrecision.Int8)]
+    [DataRow(ExportPrecision.Int4)]
+    public async Task TiedHead_ReadsTheTablesOwnBytesInContiguousSlices_ConcatenatedInVocabularyOrder(ExportPrecision precision)
+    {
+        var graph = await GraphAsync(await TestModels.TinyAsync(precision));
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        bool quantized = precision.QuantizationBits() is not null;
+        var lookup = graph.Node.Single(n => n.OpType is "Gather" || n.OpType == GatherBlockQuantizedNode.OpType);
+        var heads = HeadNodes(graph);
+        // qwen2-tiny's layers are tiny, so its head is cut into the most slices allowed.
+        Assert.HasCount(Qwen2CpuGraph.MaxHeadSlices, heads);
+        Assert.IsTrue(heads.All(h => h.OpType == (quantized ? MatMulNBitsNode.OpType : "Gemm")), $"{precision}: one product per slice");
+        if (!quantized) Assert.IsTrue(heads.All(h => h.Attribute.Single(a => a.Name == "transB").I == 1), "Gemm(transB=1) reads [rows, hidden]");
+
+        // Codes (or float rows), and for the int precisions the scales too: input 1 / 2 of MatMulNBits; the lookup reads
+        // the codes as input 0 and the scales, viewed per block through a Reshape, as input 2.
+        AssertTiles(heads.Select(h => initializers[h.Input[1]]).ToList(), initializers[lookup.Input[0]]);
+        if (quantized)
+        {
+            var scales = graph.Node.Single(n => n.OpType == "Reshape" && n.Output[0] == lookup.Input[2]).Input[0];
+            AssertTiles(heads.Select(h => initializers[h.Input[2]]).ToList(), initializers[scales]);
+        }
+
+        var concat = graph.Node.Single(n => n.OpType == "Concat" && n.Name.StartsWith("/lm_head/", StringComparison.Ordinal));
+        CollectionAssert.AreEqual(heads.Select(h => h.Output[0]).ToArray(), concat.Input.ToArray(), "logits in vocabulary order");
+    }
+
+    [TestMethod]
+    [DataRow(ExportPrecision.Fp32)]
+    [DataRow(ExportPrecision.Int4)]
+    public async Task UntiedHead_IsWrittenOnce_AndEveryInitializerIsRead(ExportPrecision precision)
+    {
+        string config = Path.Combine(TestModels.Root, $"untied-{Guid.NewGuid():N}.json");
+        Directory.CreateDirectory(TestModels.Root);
+        File.WriteAllText(config, File.ReadAllText(TestModels.TinyConfig).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false", StringComparison.Ordinal));
+        string folder = await TestModels.ExportAsync(config, Golden.Instance.Seed, precision, maxLength: 4096);
+        var graph = await GraphAsync(folder);
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+
+        // The whole head is in the file but not in the graph (ONNX Runtime would map it for nothing, and warn).
+        var read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        CollectionAssert.AreEquivalent(Array.Empty<string>(), graph.Initializer.Select(i => i.Name).Where(n => !read.Contains(n)).ToArray(),
+            "initializers no node reads");
+        var heads = HeadNodes(graph);
+        var rows = heads.Select(h => initializers[h.Input[1]]).ToList();
+        var (start, _) = Range(rows[0]);
+        var (end, length) = Range(rows[^1]);
+        AssertTiles(rows, start, end + length - start, Vocabulary, rows[0]);
+        // Those bytes are the head's alone: no other initializer lies in them.
+        foreach (var other in graph.Initializer.Where(i => i.DataLocation == TensorProto.Types.DataLocation.External && !rows.Contains(i)))
+        {
+            var (o, l) = Range(other);
+            Assert.IsTrue(o + l <= start || o >= end + length || heads.Any(h => h.Input.Contains(other.Name)),
+                $"'{other.Name}' overlaps the head's bytes");
+        }
+    }
+
+    private static List<NodeProto> HeadNodes(GraphProto graph) =>
+        graph.Node.Where(n => n.Name.StartsWith("/lm_head/", StringComparison.Ordinal) && (n.OpType == "Gemm" || n.OpType == MatMulNBitsNode.OpType)).ToList();
+
+    /// <summary>The slices, in order, cover <paramref name="table"/>'s bytes back to back, and its rows.</summary>
+    private static void AssertTiles(List<TensorProto> slices, TensorProto table)
+    {
+        var (offset, length) = Range(table);
+        Assert.AreEqual(Vocabulary, table.Dims[0]);
+        AssertTiles(slices, offset, length, table.Dims[0], table);
+    }
+
+    private static void AssertTiles(List<TensorProto> slices, long offset, long length, long rows, TensorProto shape)
+    {
+        long next = offset, rowCount = 0;
+        foreach (var slice in slices)
+        {
+            var (o, l) = Range(slice);
+            Assert.AreEqual(next, o, $"'{slice.Name}' starts where the previous slice ended");
+            Assert.AreEqual(shape.DataType, slice.DataType, slice.Name);
+            CollectionAssert.AreEqual(shape.Dims.Skip(1).ToArray(), slice.Dims.Skip(1).ToArray(), $"'{slice.Name}' keeps the row shape");
+            Assert.AreEqual(shape.Dims.Skip(1).Aggregate(slice.Dims[0], (a, d) => a * d) * ElementSize(slice), l, $"'{slice.Name}' length matches its rows");
+            next = o + l;
+            rowCount += slice.Dims[0];
+        }
+        Assert.AreEqual(offset + length, next, "the slices end where the table ends");
+        Assert.AreEqual(rows, rowCount, "the slices cover every row");
+    }
+
+    private static (long Offset, long Length) Range(TensorProto tensor)
+    {
+        Assert.AreEqual(TensorProto.Types.DataLocation.External, tensor.DataLocation, tensor.Name);
+        Assert.AreEqual(OnnxLlm.ModelFolder.ModelFolderFiles.WeightData, tensor.ExternalData.Single(e => e.Key == "location").Value, tensor.Name);
+        return (long.Parse(tensor.ExternalData.Single(e => e.Key == "offset").Value, CultureInfo.InvariantCulture),
+            long.Parse(tensor.ExternalData.Single(e => e.Key == "length").Value, CultureInfo.InvariantCulture));
+    }
+
+    private static long ElementSize(TensorProto tensor) => (TensorProto.Types.DataType)tensor.DataType switch
+    {
+        TensorProto.Types.DataType.Float => 4,
+        TensorProto.Types.DataType.Float16 => 2,
+        TensorProto.Types.DataType.Uint8 => 1,
+        var other => throw new AssertFailedException($"Unexpected head element type {other}."),
+    };
+
+    private static async Task<GraphProto> GraphAsync(string folder) =>
+        ModelProto.Parser.ParseFrom(await File.ReadAllBytesAsync(Path.Combine(folder, "model.onnx"))).Graph;
+}
