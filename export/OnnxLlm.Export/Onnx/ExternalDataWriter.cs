@@ -83,8 +83,13 @@ internal sealed class ExternalDataWriter : IDisposable
     /// initializer on its own, so a kernel that prepacks its weight (MatMul, Gemm, MatMulNBits) releases its mapping
     /// afterwards while another node (the embedding's Gather) keeps reading the original from its own mapping.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="source"/> is not in this writer's file or the rows are out of range.</exception>
-    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow)
+    /// <param name="source">A tensor this writer wrote.</param>
+    /// <param name="name">The new initializer's name.</param>
+    /// <param name="startRow">First row.</param>
+    /// <param name="endRow">One past the last row.</param>
+    /// <param name="rowDims">A row's dimensions in the alias (the same bytes seen in another shape); by default the source's.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not in this writer's file, the rows are out of range or <paramref name="rowDims"/> do not fit a row.</exception>
+    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow, long[]? rowDims = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (source.DataLocation != TensorProto.Types.DataLocation.External || ExternalValue(source, LocationKey) != _location)
@@ -95,9 +100,12 @@ internal sealed class ExternalDataWriter : IDisposable
         long length = long.Parse(ExternalValue(source, LengthKey)!, System.Globalization.CultureInfo.InvariantCulture);
         long offset = long.Parse(ExternalValue(source, OffsetKey)!, System.Globalization.CultureInfo.InvariantCulture);
         long rowBytes = length / rows;
+        rowDims ??= source.Dims.Skip(1).ToArray();
+        if (rowDims.Aggregate(1L, (a, d) => a * d) * ((OnnxDataType)source.DataType).ElementSize() != rowBytes)
+            throw new ArgumentException($"A row of [{string.Join(", ", rowDims)}] does not fill the {rowBytes} bytes of a row of '{source.Name}'.", nameof(rowDims));
         var alias = new TensorProto { Name = name, DataType = source.DataType, DataLocation = TensorProto.Types.DataLocation.External };
         alias.Dims.Add(endRow - startRow);
-        alias.Dims.AddRange(source.Dims.Skip(1));
+        alias.Dims.AddRange(rowDims);
         PointAt(alias, offset + startRow * rowBytes, (endRow - startRow) * rowBytes);
         return alias;
     }

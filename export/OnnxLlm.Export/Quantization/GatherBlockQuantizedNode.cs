@@ -10,8 +10,9 @@ namespace OnnxLlm.Export.Quantization;
 /// ONNX Runtime's CPU kernel (uint8 data, 4 or 8 bits) gathers along axis 0 and dequantizes along the last axis, which
 /// must be the quantize axis; scales (and zero points) must have the data's rank. MatMulNBits' B is
 /// [N, k_blocks, blob_size], so the table is read as that rank-3 tensor with quantize_axis 2: each [blob_size] row is
-/// one block of block_size codes (low nibble first for 4 bits, as MatMulNBits packs them), scales are viewed as
-/// [N, k_blocks, 1] through a Reshape of MatMulNBits' [N, k_blocks] scales, and the default zero point is
+/// one block of block_size codes (low nibble first for 4 bits, as MatMulNBits packs them), scales are stored as
+/// [N, k_blocks, 1] (the bytes of MatMulNBits' [N, k_blocks], which a tied head reads through aliases of its own: a
+/// Reshape here would be constant-folded into a second, resident copy), and the default zero point is
 /// 2^(bits − 1) in both kernels. The gathered [..., k_blocks, block_size] rows are flattened to k_blocks × block_size
 /// and, when K is not a multiple of the block size, sliced back to K (the padding dequantizes to 0).
 /// </remarks>
@@ -32,9 +33,9 @@ internal static class GatherBlockQuantizedNode
         var layout = table.Layout;
         if (table.ZeroPoints is not null && table.BlockZeroPoints is null)
             throw new ArgumentException("An asymmetric table needs its per-block zero points for GatherBlockQuantized.", nameof(table));
-        long[] blockShape = [layout.N, layout.BlockCount, 1];
-        var scales = graph.Op("Reshape", $"{name}/scales_per_block", [table.Scales, graph.ConstantInt64($"{name}/scales_shape", blockShape)]);
-        string[] inputs = table.BlockZeroPoints is null ? [table.Codes, indices, scales] : [table.Codes, indices, scales, table.BlockZeroPoints];
+        if (!table.ForGather)
+            throw new ArgumentException("The table's scales must be stored per block ([N, k_blocks, 1]) for GatherBlockQuantized.", nameof(table));
+        string[] inputs = table.BlockZeroPoints is null ? [table.Codes, indices, table.Scales] : [table.Codes, indices, table.Scales, table.BlockZeroPoints];
         var blocks = graph.Op(OpType, name, inputs, GraphBuilder.MicrosoftDomain,
             Attr.Int("gather_axis", 0), Attr.Int("quantize_axis", 2), Attr.Int("block_size", layout.BlockSize), Attr.Int("bits", layout.Bits));
         var rows = graph.Op("Reshape", $"{name}/rows", [blocks, graph.ConstantInt64($"{name}/rows_shape", 0, 0, (long)layout.BlockCount * layout.BlockSize)]);

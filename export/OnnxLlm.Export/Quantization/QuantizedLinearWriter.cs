@@ -50,7 +50,10 @@ internal sealed class QuantizedLinearWriter
     /// <param name="bias">A float [out] initializer added to the product, or null.</param>
     public string Emit(GraphBuilder graph, string nodeName, string input, string checkpointName, bool isLmHead = false, string? bias = null)
     {
-        var weight = AddToGraph(graph, Quantize(checkpointName, forGather: false, _blockSize));
+        var weight = Quantize(checkpointName, forGather: false, _blockSize);
+        if (weight.ForGather)
+            throw new InvalidOperationException($"'{checkpointName}' is an embedding table (scales laid out for its lookup); read it through {nameof(EmitRowSlices)}.");
+        AddToGraph(graph, weight.Codes, weight.Scales, weight.ZeroPoints);
         _quantizedLmHead |= isLmHead;
         return MatMulNBitsNode.Add(graph, nodeName, input, weight.Codes, weight.Scales, weight.ZeroPoints, weight.Layout, _options.AccuracyLevel, bias);
     }
@@ -78,10 +81,11 @@ internal sealed class QuantizedLinearWriter
         {
             var (start, end) = rows[i];
             string prefix = QuantizedTensorNames.Prefix(sliceName(start, end), _bits);
-            string Alias(string source, string suffix) =>
-                graph.Initializer(_weights.AliasRows(_protos[source], prefix + suffix, start, end));
+            string Alias(string source, string suffix, long[]? rowDims = null) =>
+                graph.Initializer(_weights.AliasRows(_protos[source], prefix + suffix, start, end, rowDims));
             var layout = MatMulNBitsLayout.Create(end - start, weight.Layout.K, weight.Layout.Bits, weight.Layout.BlockSize);
-            outputs.Add(MatMulNBitsNode.Add(graph, $"{nodeName}_{i}", input, Alias(weight.Codes, ""), Alias(weight.Scales, QuantizedTensorNames.ScalesSuffix),
+            // A table's scales are stored [N, k_blocks, 1] for its lookup; MatMulNBits reads the same bytes as [rows, k_blocks].
+            outputs.Add(MatMulNBitsNode.Add(graph, $"{nodeName}_{i}", input, Alias(weight.Codes, ""), Alias(weight.Scales, QuantizedTensorNames.ScalesSuffix, [layout.BlockCount]),
                 weight.ZeroPoints is null ? null : Alias(weight.ZeroPoints, QuantizedTensorNames.ZeroPointsSuffix), layout, _options.AccuracyLevel));
         }
         return outputs;
@@ -93,16 +97,19 @@ internal sealed class QuantizedLinearWriter
     /// [batch, sequence, hidden]. Emit it before any MatMulNBits that shares the table (a tied head), which then
     /// reuses the same initializers. The table's block size is at most <see cref="QuantizationOptions.MaxTableBlockSize"/>.
     /// </summary>
-    public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName) =>
-        GatherBlockQuantizedNode.Add(graph, nodeName, indices,
-            AddToGraph(graph, Quantize(checkpointName, forGather: true, Math.Min(_blockSize, QuantizationOptions.MaxTableBlockSize))));
+    public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName)
+    {
+        var table = Quantize(checkpointName, forGather: true, Math.Min(_blockSize, QuantizationOptions.MaxTableBlockSize));
+        AddToGraph(graph, table.Codes, table.Scales, table.BlockZeroPoints);
+        return GatherBlockQuantizedNode.Add(graph, nodeName, indices, table);
+    }
 
     /// <summary>Quantizes and writes a weight the first time it is asked for; later calls return the same initializers.</summary>
     private QuantizedInitializers Quantize(string checkpointName, bool forGather, int blockSize)
     {
         if (_written.TryGetValue(checkpointName, out var existing))
         {
-            if (forGather && existing.ZeroPoints is not null && existing.BlockZeroPoints is null)
+            if (forGather && !existing.ForGather)
                 throw new InvalidOperationException($"'{checkpointName}' was quantized for MatMulNBits before its gather; emit the gather first.");
             return existing;
         }
@@ -111,7 +118,7 @@ internal sealed class QuantizedLinearWriter
         var (matrix, error) = BlockQuantizer.Quantize(source, layout, symmetric: !_options.Asymmetric);
         string prefix = QuantizedTensorNames.Prefix(checkpointName, _bits);
         string codes = Keep(_weights.WriteRaw(prefix, OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes, elements: source.LongLength));
-        string scales = Keep(_weights.WriteRaw(prefix + QuantizedTensorNames.ScalesSuffix, OnnxDataType.Float, matrix.ScalesShape,
+        string scales = Keep(_weights.WriteRaw(prefix + QuantizedTensorNames.ScalesSuffix, OnnxDataType.Float, forGather ? matrix.BlockScalesShape : matrix.ScalesShape,
             MemoryMarshal.AsBytes(matrix.Scales.AsSpan()), elements: 0));
         string? zeroPoints = null, blockZeroPoints = null;
         if (matrix.ZeroPoints is not null)
@@ -127,7 +134,7 @@ internal sealed class QuantizedLinearWriter
             Name = checkpointName, N = rows, K = cols, BlockSize = blockSize, MaxAbsError = error.MaxAbsError, RelativeRmsError = error.RelativeRmsError,
         });
         _total = _tensors.Count == 1 ? error : _total.Combine(error);
-        var written = new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints);
+        var written = new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints, forGather);
         _written.Add(checkpointName, written);
         return written;
     }
@@ -140,14 +147,14 @@ internal sealed class QuantizedLinearWriter
     }
 
     /// <summary>
-    /// Adds a weight's initializers to the graph the first time a node reads them whole; a weight read only through
-    /// row slices (an untied head) never appears whole, so ONNX Runtime never maps (or warns about) an unused tensor.
+    /// Adds written tensors to the graph the first time a node reads them whole; one read only through row slices (an
+    /// untied head, a tied table's packed zero points) never appears whole, so ONNX Runtime never maps (or warns
+    /// about) an unused initializer.
     /// </summary>
-    private QuantizedInitializers AddToGraph(GraphBuilder graph, QuantizedInitializers weight)
+    private void AddToGraph(GraphBuilder graph, params string?[] names)
     {
-        foreach (var name in new[] { weight.Codes, weight.Scales, weight.ZeroPoints, weight.BlockZeroPoints })
+        foreach (var name in names)
             if (name is not null && _inGraph.Add(name)) graph.Initializer(_protos[name]);
-        return weight;
     }
 
     /// <summary>The report of everything emitted so far.</summary>

@@ -10,8 +10,14 @@ internal sealed record QuantizedMatrix(MatMulNBitsLayout Layout, byte[] Codes, f
     /// <summary>Dimensions of B.</summary>
     public long[] CodesShape => [Layout.N, Layout.BlockCount, Layout.BlobSize];
 
-    /// <summary>Dimensions of the scales.</summary>
+    /// <summary>Dimensions of the scales as MatMulNBits reads them.</summary>
     public long[] ScalesShape => [Layout.N, Layout.BlockCount];
+
+    /// <summary>
+    /// Dimensions of the same scales as GatherBlockQuantized reads them, one per [blob_size] block of a rank-3 table
+    /// (see <see cref="GatherBlockQuantizedNode"/>); the bytes are those of <see cref="ScalesShape"/>.
+    /// </summary>
+    public long[] BlockScalesShape => [Layout.N, Layout.BlockCount, 1];
 
     /// <summary>Dimensions of the packed zero points.</summary>
     public long[] ZeroPointsShape => [Layout.N, Layout.ZeroPointBytesPerRow];

@@ -107,7 +107,8 @@ internal sealed class WeightWriter
     }
 
     /// <summary>An initializer over rows [<paramref name="startRow"/>, <paramref name="endRow"/>) of <paramref name="source"/>'s bytes, written once (<see cref="ExternalDataWriter.AliasRows"/>).</summary>
-    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow) => _data.AliasRows(source, name, startRow, endRow);
+    public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow, long[]? rowDims = null) =>
+        _data.AliasRows(source, name, startRow, endRow, rowDims);
 
     /// <summary>Writes computed values (e.g. rotary tables) at the export precision.</summary>
     public TensorProto WriteValues(string onnxName, long[] dims, ReadOnlySpan<float> values)

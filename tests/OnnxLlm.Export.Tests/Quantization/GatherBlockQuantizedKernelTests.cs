@@ -45,11 +45,11 @@ public sealed class GatherBlockQuantizedKernelTests
         var graph = new GraphBuilder("gatherblockquantized");
         graph.Input("ids", OnnxDataType.Int64, 2, 3);
         string codes = graph.Inline("B", OnnxDataType.UInt8, matrix.CodesShape, matrix.Codes);
-        string scales = graph.Inline("scales", OnnxDataType.Float, matrix.ScalesShape, MemoryMarshal.AsBytes(matrix.Scales.AsSpan()));
+        string scales = graph.Inline("scales", OnnxDataType.Float, matrix.BlockScalesShape, MemoryMarshal.AsBytes(matrix.Scales.AsSpan()));
         string? zeroPoints = matrix.ZeroPoints is null ? null : graph.Inline("zero_points", OnnxDataType.UInt8, matrix.ZeroPointsShape, matrix.ZeroPoints);
         string? blockZeroPoints = matrix.ZeroPoints is null ? null
             : graph.Inline("block_zero_points", OnnxDataType.UInt8, [layout.N, layout.BlockCount, 1], matrix.UnpackedZeroPoints());
-        string y = GatherBlockQuantizedNode.Add(graph, "lookup", "ids", new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints));
+        string y = GatherBlockQuantizedNode.Add(graph, "lookup", "ids", new QuantizedInitializers(layout, codes, scales, zeroPoints, blockZeroPoints, ForGather: true));
         graph.Node("Identity", [y], ["Y"]);
         graph.Output("Y", OnnxDataType.Float, 2, 3, layout.K);
 
