@@ -25,7 +25,7 @@ internal sealed class Qwen2CpuGraph
     private readonly bool _packQkv;
 
     /// <summary>The most slices a head is cut into (see <see cref="HeadRowSlices"/>).</summary>
-    internal const int MaxHeadSlices = 16;
+    internal const int MaxHeadSlices = 32;
 
     private Qwen2CpuGraph(Qwen2Config config, WeightWriter weights, GraphBuilder graph, int maxLength, QuantizedLinearWriter? quantized, bool packQkv)
     {
@@ -208,12 +208,14 @@ internal sealed class Qwen2CpuGraph
     }
 
     /// <summary>
-    /// The head's rows cut into contiguous slices of at most one decoder layer's weights (at most
-    /// <see cref="MaxHeadSlices"/>). Each slice is its own initializer over the bytes already in the file, so ONNX Runtime
-    /// maps, converts and prepacks the head one slice at a time and drops each slice's mapping once packed. As one
-    /// tensor, a tied head kept the whole table mapped and resident next to its packed copy (0.5B fp32: 519 MiB) and
-    /// loading overlapped the head's stored, converted and packed copies at once (fp16: 3.9–5.5 layers above the
-    /// steady state). See docs/performance.md.
+    /// The head's rows cut into contiguous slices (at most <see cref="MaxHeadSlices"/>). Each slice is its own initializer
+    /// over the bytes already in the file, so ONNX Runtime maps, converts and prepacks the head one slice at a time and
+    /// drops each slice's mapping once packed. As one tensor, a tied head kept the whole table mapped and resident next
+    /// to its packed copy (0.5B fp32: 519 MiB), and loading overlapped the head's stored, converted and packed copies
+    /// at once (fp16: 3.9–5.5 layers above the steady state). A float slice is held twice while it is packed (its fp32
+    /// form and the packed copy), so it is half a layer's weights; a quantized slice is one layer's, which measured
+    /// within one layer of the steady state, and fewer MatMulNBits launches keep int4 decode fast. See
+    /// docs/performance.md.
     /// </summary>
     private List<(int Start, int End)> HeadRowSlices()
     {
@@ -222,8 +224,9 @@ internal sealed class Qwen2CpuGraph
         long layerWeights = SyntheticCheckpointLayout.GetTensors(_config)
             .Where(t => t.Kind is SyntheticTensorKind.Linear or SyntheticTensorKind.ResidualProjection && t.Name.StartsWith(N.Layer(0, ""), StringComparison.Ordinal))
             .Sum(t => t.ElementCount);
-        // Capped: a toy model's layer is tiny, and 16 slices already bound the overlap to a sixteenth of the head.
-        int slices = (int)Math.Clamp((headWeights + layerWeights - 1) / layerWeights, 1, MaxHeadSlices);
+        long sliceWeights = _quantized is { QuantizeLmHead: true } ? layerWeights : layerWeights / 2;
+        // Capped: a toy model's layer is tiny, and 32 slices already bound the overlap to a 32nd of the head.
+        int slices = (int)Math.Clamp((headWeights + sliceWeights - 1) / sliceWeights, 1, MaxHeadSlices);
         int rows = (_config.VocabSize + slices - 1) / slices;
         var ranges = new List<(int Start, int End)>();
         for (int start = 0; start < _config.VocabSize; start += rows)
