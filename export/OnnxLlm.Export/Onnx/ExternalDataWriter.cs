@@ -144,8 +144,9 @@ internal sealed class ExternalDataWriter : IDisposable
     {
         if (_stream is not null)
         {
-            _stream.Flush(flushToDisk: true);
-            _stream.Dispose();
+            // A full disk fails the flush; the handle is closed either way, so the exporter can delete its staging folder.
+            try { _stream.Flush(flushToDisk: true); }
+            finally { _stream.Dispose(); }
         }
         _hash?.Dispose();
     }

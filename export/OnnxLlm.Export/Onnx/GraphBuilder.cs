@@ -50,11 +50,6 @@ internal sealed class GraphBuilder
         return tensor.Name;
     }
 
-    /// <summary>The initializer named <paramref name="name"/>, added earlier.</summary>
-    /// <exception cref="KeyNotFoundException">The graph has no such initializer.</exception>
-    public TensorProto FindInitializer(string name) =>
-        Graph.Initializer.FirstOrDefault(t => t.Name == name) ?? throw new KeyNotFoundException($"The graph has no initializer '{name}'.");
-
     /// <summary>A small int64 constant stored inline.</summary>
     public string ConstantInt64(string name, params long[] values) => ConstantInt64(name, [values.Length], values);
 

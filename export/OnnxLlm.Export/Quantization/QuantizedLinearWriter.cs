@@ -94,8 +94,8 @@ internal sealed class QuantizedLinearWriter
     /// <summary>
     /// Adds an embedding lookup of <paramref name="indices"/> in checkpoint table <paramref name="checkpointName"/>
     /// [vocab, hidden], quantized like a Linear weight (see <see cref="GatherBlockQuantizedNode"/>); returns float
-    /// [batch, sequence, hidden]. Emit it before any MatMulNBits that shares the table (a tied head), which then
-    /// reuses the same initializers. The table's block size is at most <see cref="QuantizationOptions.MaxTableBlockSize"/>.
+    /// [batch, sequence, hidden]. Emit it before a tied head, which then reads row slices of the same bytes
+    /// (<see cref="EmitRowSlices"/>). The table's block size is at most <see cref="QuantizationOptions.MaxTableBlockSize"/>.
     /// </summary>
     public string EmitGather(GraphBuilder graph, string nodeName, string indices, string checkpointName)
     {
