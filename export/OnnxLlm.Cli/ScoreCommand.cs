@@ -35,7 +35,10 @@ internal static class ScoreCommand
             string folder = await ModelArgument.ResolveAsync(result.GetRequiredValue(model), cancellationToken);
             var chosen = result.GetValue(backend);
             DecoderModel? decoder = null;
-            using var sessionOptions = new SessionOptions { IntraOpNumThreads = result.GetValue(threads) };
+            // The SDK's own session options, so what this command measures (memory, speed) is what an application sees.
+            int threadCount = result.GetValue(threads);
+            using var sessionOptions = SessionOptionsFactory.Create(new OnnxLlmOptions { ModelPath = folder, IntraOpThreads = threadCount > 0 ? threadCount : null },
+                folder, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             if (chosen != InferenceBackend.GenAI)
             {
                 try
