@@ -22,6 +22,17 @@ internal static class TestModels
     /// <summary>The qwen2-tiny fixture config (golden seed 22).</summary>
     public static string TinyConfig => TestData("qwen2-tiny", "config.json");
 
+    /// <summary>qwen2-tiny with an lm_head of its own (<c>tie_word_embeddings</c> false), written once under <see cref="Root"/>.</summary>
+    public static string UntiedTinyConfig => s_untiedTinyConfig.Value;
+
+    private static readonly Lazy<string> s_untiedTinyConfig = new(() =>
+    {
+        string config = Path.Combine(Root, "qwen2-tiny-untied.json");
+        Directory.CreateDirectory(Root);
+        File.WriteAllText(config, File.ReadAllText(TinyConfig).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false", StringComparison.Ordinal));
+        return config;
+    });
+
     /// <summary>
     /// A synthetic HF checkpoint folder for <paramref name="configPath"/> and <paramref name="seed"/>, with the
     /// Qwen2.5 tokenizer files (instruct or base template) when <paramref name="tokenizer"/> is set.

@@ -110,17 +110,8 @@ public sealed class HeadSliceTests
 
     private static long Elements(TensorProto tensor) => tensor.Dims.Aggregate(1L, (a, d) => a * d);
 
-    /// <summary>qwen2-tiny with a head of its own (written once, for every test here).</summary>
-    private static readonly Lazy<string> UntiedConfig = new(() =>
-    {
-        string config = Path.Combine(TestModels.Root, "untied-head.json");
-        Directory.CreateDirectory(TestModels.Root);
-        File.WriteAllText(config, File.ReadAllText(TestModels.TinyConfig).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false", StringComparison.Ordinal));
-        return config;
-    });
-
     private static Task<string> UntiedAsync(ExportPrecision precision, bool asymmetric) =>
-        TestModels.ExportAsync(UntiedConfig.Value, Golden.Instance.Seed, precision, maxLength: 4096, quantization: new QuantizationOptions { Asymmetric = asymmetric });
+        TestModels.ExportAsync(TestModels.UntiedTinyConfig, Golden.Instance.Seed, precision, maxLength: 4096, quantization: new QuantizationOptions { Asymmetric = asymmetric });
 
     private static List<NodeProto> HeadNodes(GraphProto graph) =>
         graph.Node.Where(n => n.Name.StartsWith("/lm_head/", StringComparison.Ordinal) && (n.OpType == "Gemm" || n.OpType == MatMulNBitsNode.OpType)).ToList();

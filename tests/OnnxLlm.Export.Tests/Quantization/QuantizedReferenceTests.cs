@@ -55,9 +55,7 @@ public sealed class QuantizedReferenceTests
     public async Task UntiedHead_TheTableAndTheHeadAreQuantizedSeparately_AndMatchTheReference(ExportPrecision precision, bool asymmetric)
     {
         // An untied checkpoint (lm_head.weight of its own): the lookup reads the quantized table, the head its own MatMulNBits.
-        string config = Path.Combine(TestModels.Root, $"untied-{Guid.NewGuid():N}.json");
-        Directory.CreateDirectory(TestModels.Root);
-        File.WriteAllText(config, File.ReadAllText(TestModels.TinyConfig).Replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false", StringComparison.Ordinal));
+        string config = TestModels.UntiedTinyConfig;
         var options = new QuantizationOptions { AccuracyLevel = 0, Asymmetric = asymmetric };
         string folder = await TestModels.ExportAsync(config, Golden.Instance.Seed, precision, maxLength: 4096, quantization: options);
         string checkpoint = await TestModels.CheckpointAsync(config, Golden.Instance.Seed, tokenizer: null);
