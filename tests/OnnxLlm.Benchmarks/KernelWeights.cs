@@ -33,7 +33,7 @@ internal static class KernelWeights
         foreach (var node in model.Graph.Node)
         {
             bool matmul = node.OpType is "MatMul" or "Gemm";
-            bool lookup = node.OpType is "Gather" or "GatherBlockQuantized";
+            bool lookup = node.OpType is "Gather" or Export.Quantization.GatherBlockQuantizedNode.OpType;
             foreach (var input in node.Input)
             {
                 consumers.TryGetValue(input, out var c);

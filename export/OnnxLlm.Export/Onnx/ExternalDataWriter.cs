@@ -92,13 +92,12 @@ internal sealed class ExternalDataWriter : IDisposable
     public TensorProto AliasRows(TensorProto source, string name, long startRow, long endRow, long[]? rowDims = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.DataLocation != TensorProto.Types.DataLocation.External || ExternalValue(source, LocationKey) != _location)
+        if (StoredAt(source) is not { } stored || stored.Location != _location)
             throw new ArgumentException($"Initializer '{source.Name}' is not stored in {_location}.", nameof(source));
+        var (_, offset, length) = stored;
         long rows = source.Dims.Count > 0 ? source.Dims[0] : 0;
         if (startRow < 0 || endRow <= startRow || endRow > rows)
             throw new ArgumentOutOfRangeException(nameof(endRow), $"Rows [{startRow}, {endRow}) are outside '{source.Name}' ({rows} rows).");
-        long length = long.Parse(ExternalValue(source, LengthKey)!, System.Globalization.CultureInfo.InvariantCulture);
-        long offset = long.Parse(ExternalValue(source, OffsetKey)!, System.Globalization.CultureInfo.InvariantCulture);
         long rowBytes = length / rows;
         rowDims ??= source.Dims.Skip(1).ToArray();
         if (rowDims.Aggregate(1L, (a, d) => a * d) * ((OnnxDataType)source.DataType).ElementSize() != rowBytes)
@@ -117,7 +116,15 @@ internal sealed class ExternalDataWriter : IDisposable
         tensor.ExternalData.Add(new StringStringEntryProto { Key = LengthKey, Value = byteLength.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
-    private static string? ExternalValue(TensorProto tensor, string key) => tensor.ExternalData.FirstOrDefault(e => e.Key == key)?.Value;
+    /// <summary>Where an external initializer's bytes are (file, offset, length), or null for one stored inline.</summary>
+    public static (string Location, long Offset, long Length)? StoredAt(TensorProto tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DataLocation != TensorProto.Types.DataLocation.External) return null;
+        string? Value(string key) => tensor.ExternalData.FirstOrDefault(e => e.Key == key)?.Value;
+        long Number(string key) => long.Parse(Value(key) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+        return (Value(LocationKey) ?? "", Number(OffsetKey), Number(LengthKey));
+    }
 
     /// <summary>Appends bytes of the tensor most recently started with <see cref="Begin"/>.</summary>
     public void Append(ReadOnlySpan<byte> data)

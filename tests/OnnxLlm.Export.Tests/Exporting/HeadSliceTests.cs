@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using OnnxLlm.Export.Checkpoints;
 using OnnxLlm.Export.Onnx;
@@ -135,7 +134,7 @@ public sealed class HeadSliceTests
             if (sameRowShape) CollectionAssert.AreEqual(shape.Dims.Skip(1).ToArray(), slice.Dims.Skip(1).ToArray(), $"'{slice.Name}' keeps the row shape");
             long rowElements = shape.Dims.Skip(1).Aggregate(1L, (a, d) => a * d);
             Assert.AreEqual(rowElements, slice.Dims.Skip(1).Aggregate(1L, (a, d) => a * d), $"'{slice.Name}' rows hold as many elements as the table's");
-            Assert.AreEqual(rowElements * slice.Dims[0] * ElementSize(slice), l, $"'{slice.Name}' length matches its rows");
+            Assert.AreEqual(rowElements * slice.Dims[0] * ((OnnxDataType)slice.DataType).ElementSize(), l, $"'{slice.Name}' length matches its rows");
             next = o + l;
             rowCount += slice.Dims[0];
         }
@@ -145,19 +144,10 @@ public sealed class HeadSliceTests
 
     private static (long Offset, long Length) Range(TensorProto tensor)
     {
-        Assert.AreEqual(TensorProto.Types.DataLocation.External, tensor.DataLocation, tensor.Name);
-        Assert.AreEqual(OnnxLlm.ModelFolder.ModelFolderFiles.WeightData, tensor.ExternalData.Single(e => e.Key == "location").Value, tensor.Name);
-        return (long.Parse(tensor.ExternalData.Single(e => e.Key == "offset").Value, CultureInfo.InvariantCulture),
-            long.Parse(tensor.ExternalData.Single(e => e.Key == "length").Value, CultureInfo.InvariantCulture));
+        var stored = ExternalDataWriter.StoredAt(tensor) ?? throw new AssertFailedException($"'{tensor.Name}' is not in external data.");
+        Assert.AreEqual(OnnxLlm.ModelFolder.ModelFolderFiles.WeightData, stored.Location, tensor.Name);
+        return (stored.Offset, stored.Length);
     }
-
-    private static long ElementSize(TensorProto tensor) => (TensorProto.Types.DataType)tensor.DataType switch
-    {
-        TensorProto.Types.DataType.Float => 4,
-        TensorProto.Types.DataType.Float16 => 2,
-        TensorProto.Types.DataType.Uint8 => 1,
-        var other => throw new AssertFailedException($"Unexpected head element type {other}."),
-    };
 
     private static async Task<GraphProto> GraphAsync(string folder) =>
         ModelProto.Parser.ParseFrom(await File.ReadAllBytesAsync(Path.Combine(folder, "model.onnx"))).Graph;
